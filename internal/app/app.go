@@ -1,0 +1,233 @@
+// Package app is the focal program as a value: App opens the data
+// directory, the store and the bus, mounts every HTTP surface and serves;
+// Close shuts all of it down in order. The CLI's serve and demo commands and
+// the end-to-end tests drive it the same way.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"focal/internal/bus"
+	"focal/internal/config"
+	"focal/internal/httpauth"
+	"focal/internal/lookup"
+	"focal/internal/restapi"
+	"focal/internal/server"
+	"focal/internal/store"
+	"focal/internal/version"
+)
+
+// App is one running focal process. Set Config and Logger, call Run, and
+// Close when done. Fields other than Config and Logger are set by Run and
+// are read-only afterwards. App is not safe for concurrent Run/Close calls.
+type App struct {
+	Config config.Config
+	Logger *slog.Logger
+
+	Store    *store.Store
+	Bus      *bus.Bus
+	Server   *server.Server
+	Registry *prometheus.Registry
+	Auth     *httpauth.Authenticator
+	API      *restapi.API
+	Lookup   *lookup.Holder // the constituency lookup table, rebuilt on change
+
+	rebuild chan struct{}
+	stop    context.CancelFunc // stops background workers
+	workers sync.WaitGroup
+}
+
+// New returns an App for cfg that logs to logger.
+func New(cfg config.Config, logger *slog.Logger) *App {
+	return &App{Config: cfg, Logger: logger}
+}
+
+// Run opens everything and starts serving, then returns; the App serves in
+// the background until Close. On error, whatever was opened is closed.
+func (a *App) Run(ctx context.Context) (err error) {
+	start := time.Now()
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, a.closeOpened())
+		}
+	}()
+	if err := PrepareDataDir(a.Config.DataDir); err != nil {
+		return err
+	}
+	// Open the store and the bus at the same time: both may wait on disk or
+	// network, and a second's cold start is a feature.
+	type opened struct {
+		st  *store.Store
+		b   *bus.Bus
+		err error
+	}
+	storeCh, busCh := make(chan opened, 1), make(chan opened, 1)
+	go func() {
+		st, err := a.openStore(ctx)
+		storeCh <- opened{st: st, err: err}
+	}()
+	go func() {
+		b, err := bus.Open(ctx, bus.Config{URL: a.Config.NATS, DataDir: a.Config.DataDir, Logger: a.Logger})
+		if err != nil {
+			err = fmt.Errorf("%w (set --nats or FOCAL_NATS)", err)
+		}
+		busCh <- opened{b: b, err: err}
+	}()
+	so, bo := <-storeCh, <-busCh
+	a.Store, a.Bus = so.st, bo.b
+	if err := errors.Join(so.err, bo.err); err != nil {
+		return err
+	}
+
+	a.Lookup, a.rebuild = &lookup.Holder{}, make(chan struct{}, 1)
+	lookupVersion, err := a.buildLookup(ctx)
+	if err != nil {
+		return err
+	}
+	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	a.stop = stop
+	a.workers.Go(func() { a.refreshLookup(wctx, lookupVersion) })
+
+	a.Auth = httpauth.New(a.Store, a.Logger)
+	a.API = &restapi.API{Store: a.Store, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged}
+
+	a.Registry = prometheus.NewRegistry()
+	a.Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfo(),
+	)
+	a.Server = &server.Server{
+		Addr:     a.Config.Addr,
+		Logger:   a.Logger,
+		Registry: a.Registry,
+		Checks: []server.Check{
+			{Name: "database", Check: a.Store.Ping},
+			{Name: "bus", Check: a.Bus.Ping},
+		},
+		Authenticate: a.Auth.Authenticate,
+		Protect:      http.NewCrossOriginProtection().Handler,
+	}
+	if err := a.Server.Mount(a.API.Routes(), a.API.Error); err != nil {
+		return err
+	}
+	if err := a.Server.Open(); err != nil {
+		return err
+	}
+	a.Logger.Info("focal is serving", "url", a.Server.URL(), "database", a.Store.String(),
+		"bus", busName(a.Bus, a.Config.NATS), "version", version.String(), "startup_ms", time.Since(start).Milliseconds())
+	return nil
+}
+
+func (a *App) openStore(ctx context.Context) (*store.Store, error) {
+	st, err := store.Open(ctx, a.Config.DB, a.Config.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("%w (set --db or FOCAL_DB)", err)
+	}
+	applied, err := st.Migrate(ctx)
+	if err != nil {
+		return st, err
+	}
+	if len(applied) > 0 {
+		a.Logger.Info("database migrated", "applied", applied)
+	}
+	return st, nil
+}
+
+// URL returns the base URL the App serves on.
+func (a *App) URL() string {
+	if a.Server == nil {
+		return ""
+	}
+	return a.Server.URL()
+}
+
+// Close stops serving (letting in-flight requests finish within the
+// configured shutdown timeout), drains the bus and closes the store.
+func (a *App) Close() error {
+	timeout := a.Config.ShutdownTimeout
+	if timeout <= 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var errs []error
+	if a.Server != nil {
+		if err := a.Server.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("http shutdown: %w", err))
+		}
+		a.Server = nil
+	}
+	errs = append(errs, a.closeOpened())
+	return errors.Join(errs...)
+}
+
+// closeOpened stops background workers and closes the bus and the store,
+// whichever are open.
+func (a *App) closeOpened() error {
+	if a.stop != nil {
+		a.stop()
+		a.workers.Wait()
+		a.stop = nil
+	}
+	var errs []error
+	if a.Bus != nil {
+		if err := a.Bus.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("bus: %w", err))
+		}
+		a.Bus = nil
+	}
+	if a.Store != nil {
+		if err := a.Store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("store: %w", err))
+		}
+		a.Store = nil
+	}
+	return errors.Join(errs...)
+}
+
+// PrepareDataDir creates dir (mode 0700) if needed and proves it writable,
+// so a bad --data fails at start with a message naming the setting.
+func PrepareDataDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("data directory %s: %w (set --data or FOCAL_DATA)", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".write-probe-*")
+	if err != nil {
+		return fmt.Errorf("data directory %s is not writable: %w (set --data or FOCAL_DATA)", dir, err)
+	}
+	name := f.Name()
+	err = errors.Join(f.Close(), os.Remove(name))
+	if err != nil {
+		return fmt.Errorf("data directory %s: %w (set --data or FOCAL_DATA)", filepath.Clean(dir), err)
+	}
+	return nil
+}
+
+func busName(b *bus.Bus, url string) string {
+	if b.Embedded() {
+		return "embedded"
+	}
+	return config.Redact(url)
+}
+
+func buildInfo() prometheus.Collector {
+	g := prometheus.NewGauge(prometheus.GaugeOpts{
+		Name:        "focal_build_info",
+		Help:        "Build of the running focal; the value is always 1.",
+		ConstLabels: prometheus.Labels{"version": version.String()},
+	})
+	g.Set(1)
+	return g
+}

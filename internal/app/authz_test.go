@@ -1,0 +1,249 @@
+package app_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"focal/internal/app"
+	"focal/internal/auth"
+	"focal/internal/config"
+	"focal/internal/focal"
+	"focal/internal/server"
+	"focal/internal/store"
+)
+
+// caller is one column of the authorisation matrix.
+type caller struct {
+	label string
+	role  focal.Role
+	other bool // a constituent of an organisation other than the target's
+	read  bool // a read-only token
+}
+
+var callers = []caller{
+	{label: "anonymous"},
+	{label: "coordinator", role: focal.RoleCoordinator},
+	{label: "handler", role: focal.RoleHandler},
+	{label: "analyst", role: focal.RoleAnalyst},
+	{label: "assessor", role: focal.RoleAssessor},
+	{label: "constituent", role: focal.RoleConstituent},
+	{label: "constituent-other", role: focal.RoleConstituent, other: true},
+	{label: "peer", role: focal.RolePeer},
+	{label: "coordinator-readonly", role: focal.RoleCoordinator, read: true},
+}
+
+// expect gives the status each caller must get; "*" is the default.
+type expect map[string]int
+
+const (
+	ok       = http.StatusOK
+	created  = http.StatusCreated
+	noBody   = http.StatusNoContent
+	unauth   = http.StatusUnauthorized
+	forbid   = http.StatusForbidden
+	notFound = http.StatusNotFound
+)
+
+// staffRead: every staff role reads; constituents read their own
+// organisation only; others are refused.
+var (
+	public        = expect{"*": ok}
+	coordinatorRW = expect{"*": forbid, "anonymous": unauth, "coordinator": ok}
+	staffRead     = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok, "analyst": ok, "assessor": ok, "coordinator-readonly": ok}
+	anyAccount    = expect{"*": ok, "anonymous": unauth}
+)
+
+func with(e expect, overrides expect) expect {
+	out := expect{}
+	for k, v := range e {
+		out[k] = v
+	}
+	for k, v := range overrides {
+		out[k] = v
+	}
+	return out
+}
+
+// matrix lists every route's expected statuses. A mounted route missing
+// here fails the test: new routes must come with their rule.
+var matrix = map[string]expect{
+	"GET /healthz":                      public,
+	"GET /readyz":                       public,
+	"GET /metrics":                      public,
+	"GET /api/v1/openapi.json":          public,
+	"GET /api/v1/me":                    anyAccount,
+	"GET /api/v1/organisations":         with(staffRead, expect{"constituent": ok, "constituent-other": ok}),
+	"POST /api/v1/organisations":        with(coordinatorRW, expect{"coordinator": created}),
+	"GET /api/v1/organisations/{id}":    with(staffRead, expect{"constituent": ok}),
+	"PUT /api/v1/organisations/{id}":    coordinatorRW,
+	"DELETE /api/v1/organisations/{id}": with(coordinatorRW, expect{"coordinator": noBody}),
+	"GET /api/v1/users":                 with(coordinatorRW, expect{"coordinator-readonly": ok}),
+	"POST /api/v1/users":                with(coordinatorRW, expect{"coordinator": created}),
+	"GET /api/v1/users/{id}":            with(coordinatorRW, expect{"coordinator-readonly": ok}),
+	"PATCH /api/v1/users/{id}":          coordinatorRW,
+	"DELETE /api/v1/users/{id}":         with(coordinatorRW, expect{"coordinator": noBody}),
+	"GET /api/v1/lookup":                staffRead,
+	"GET /api/v1/lookup/overlaps":       staffRead,
+}
+
+func (e expect) status(label string) int {
+	if s, found := e[label]; found {
+		return s
+	}
+	return e["*"]
+}
+
+func mustRun(tb testing.TB) *app.App {
+	tb.Helper()
+	cfg := config.Default()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(tb.TempDir(), "data")
+	a := app.New(cfg, nullLogger())
+	if err := a.Run(context.Background()); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := a.Close(); err != nil {
+			tb.Errorf("Close: %v", err)
+		}
+	})
+	return a
+}
+
+// TestAuthorizationMatrix calls every mounted route as every kind of
+// caller and checks the status: the policy, the route guards and the
+// store's object checks together.
+func TestAuthorizationMatrix(t *testing.T) {
+	a := mustRun(t)
+	sys := focal.NewContextWithPrincipal(context.Background(), focal.System())
+	st := a.Store
+	target := &focal.Organisation{Name: "Target", Sector: "isp", Country: "FR", Networks: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}}
+	other := &focal.Organisation{Name: "Other", Sector: "banking", Country: "FR"}
+	for _, o := range []*focal.Organisation{target, other} {
+		if err := st.CreateOrganisation(sys, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tokens := map[string]string{}
+	for i, c := range callers {
+		if c.role == "" {
+			continue
+		}
+		u := &focal.User{Name: fmt.Sprintf("user%d", i), Role: c.role}
+		if c.role == focal.RoleConstituent {
+			u.OrgID = target.ID
+			if c.other {
+				u.OrgID = other.ID
+			}
+		}
+		if err := st.CreateUser(sys, u, ""); err != nil {
+			t.Fatal(err)
+		}
+		tok, hash, err := auth.NewToken(auth.APITokenPrefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scope := "write"
+		if c.read {
+			scope = "read"
+		}
+		if err := st.CreateToken(sys, &focal.Token{UserID: u.ID, Scope: scope, ExpiresAt: time.Now().Add(time.Hour)}, hash); err != nil {
+			t.Fatal(err)
+		}
+		tokens[c.label] = tok
+	}
+
+	routes := a.Server.Routes()
+	seen := map[string]bool{}
+	for _, rt := range routes {
+		seen[rt.Pattern()] = true
+		want, found := matrix[rt.Pattern()]
+		if !found {
+			t.Errorf("route %s has no row in the authorisation matrix", rt.Pattern())
+			continue
+		}
+		for n, c := range callers {
+			name := strings.NewReplacer(" ", "_", "/", "_", "{", "", "}", "").Replace(rt.Pattern()) + "/" + c.label
+			t.Run(name, func(t *testing.T) {
+				path, body := fixture(t, st, sys, rt, target, n)
+				req, err := http.NewRequest(rt.Method, a.URL()+path, body)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if body != nil {
+					req.Header.Set("Content-Type", "application/json")
+				}
+				if tok := tokens[c.label]; tok != "" {
+					req.Header.Set("Authorization", "Bearer "+tok)
+				}
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body) // only for the failure message
+				resp.Body.Close()
+				if w := want.status(c.label); resp.StatusCode != w {
+					t.Errorf("%s %s as %s = %d, want %d (%s)", rt.Method, path, c.label, resp.StatusCode, w, strings.TrimSpace(string(b)))
+				}
+			})
+		}
+	}
+	var stale []string
+	for p := range matrix {
+		if !seen[p] {
+			stale = append(stale, p)
+		}
+	}
+	sort.Strings(stale)
+	if len(stale) > 0 {
+		t.Errorf("matrix rows for routes that are not mounted: %v", stale)
+	}
+}
+
+// fixture makes the object a route acts on and returns the request path
+// and body: each mutating call gets its own object, so calls do not
+// interfere.
+func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route, target *focal.Organisation, n int) (string, io.Reader) {
+	t.Helper()
+	path := rt.Path
+	var body string
+	unique := fmt.Sprintf("%s-%d-%d", strings.ToLower(rt.Method), n, time.Now().UnixNano())
+	switch {
+	case strings.HasPrefix(rt.Path, "/api/v1/organisations/{id}"):
+		id := target.ID
+		if rt.Method != "GET" {
+			o := &focal.Organisation{Name: "Fixture " + unique, Sector: "isp", Country: "FR"}
+			if err := st.CreateOrganisation(sys, o); err != nil {
+				t.Fatal(err)
+			}
+			id = o.ID
+			body = fmt.Sprintf(`{"name":"Fixture %s b","sector":"isp","country":"FR"}`, unique)
+		}
+		path = strings.Replace(path, "{id}", fmt.Sprint(id), 1)
+	case strings.HasPrefix(rt.Path, "/api/v1/users/{id}"):
+		u := &focal.User{Name: "fixture-" + unique, Role: focal.RoleHandler}
+		if err := st.CreateUser(sys, u, ""); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.Replace(path, "{id}", fmt.Sprint(u.ID), 1)
+		body = `{"disabled":true}`
+	case rt.Path == "/api/v1/organisations" && rt.Method == "POST":
+		body = fmt.Sprintf(`{"name":"New %s","sector":"isp","country":"FR","networks":["198.51.100.0/24"]}`, unique)
+	case rt.Path == "/api/v1/users" && rt.Method == "POST":
+		body = fmt.Sprintf(`{"name":"new-%s","role":"handler","password":"correct horse battery staple"}`, unique)
+	case rt.Path == "/api/v1/lookup":
+		path += "?ip=192.0.2.1"
+	}
+	if rt.Method == "GET" || rt.Method == "DELETE" {
+		return path, nil
+	}
+	return path, strings.NewReader(body)
+}

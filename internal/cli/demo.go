@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"focal/internal/app"
+	"focal/internal/config"
+	"focal/internal/demo"
+)
+
+// demoMarker is the file that marks a data directory as a demo's, so demo
+// never wipes a directory it did not create.
+const demoMarker = ".focal-demo"
+
+func runDemo(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
+	loader := config.Register(fs, "config", "addr", "data", "log-format", "log-level", "shutdown-timeout")
+	cfg, err := parse(env, fs, args, loader)
+	if err != nil {
+		return err
+	}
+	// Demo runs on embedded defaults only, whatever the environment says
+	// about production databases.
+	cfg.DB, cfg.NATS = "", ""
+	temporary := !dataDirGiven(fs, env, cfg)
+	if temporary {
+		dir, err := os.MkdirTemp("", "focal-demo-")
+		if err != nil {
+			return fmt.Errorf("create a temporary data directory: %w (set --data or FOCAL_DATA)", err)
+		}
+		cfg.DataDir = dir
+		defer os.RemoveAll(dir)
+	} else if err := freshDemoDir(cfg.DataDir); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(cfg.DataDir, demoMarker), []byte("created by focal demo; removed and recreated at each start\n"), 0o600); err != nil {
+		return fmt.Errorf("data directory %s: %w (set --data or FOCAL_DATA)", cfg.DataDir, err)
+	}
+	logger := NewLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel)
+	a := app.New(cfg, logger)
+	if err := a.Run(ctx); err != nil {
+		return err
+	}
+	res, err := demo.Seed(ctx, a.Store)
+	if err != nil {
+		return errors.Join(err, a.Close())
+	}
+	printBanner(env, a.URL(), cfg.DataDir, temporary, res)
+	<-ctx.Done()
+	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+	return a.Close()
+}
+
+func dataDirGiven(fs *flag.FlagSet, env Env, cfg config.Config) bool {
+	given := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "data" {
+			given = true
+		}
+	})
+	return given || env.Getenv("FOCAL_DATA") != "" || cfg.DataDir != config.Default().DataDir
+}
+
+// freshDemoDir empties dir for a new demo, but only if it is empty, does
+// not exist, or was made by an earlier demo.
+func freshDemoDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return app.PrepareDataDir(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("data directory %s: %w (set --data or FOCAL_DATA)", dir, err)
+	}
+	if len(entries) > 0 {
+		if _, err := os.Stat(filepath.Join(dir, demoMarker)); err != nil {
+			return usagef("data directory %s is not empty and was not made by focal demo; demo starts fresh and will not wipe it (choose another --data)", dir)
+		}
+		for _, e := range entries {
+			if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+				return fmt.Errorf("reset demo data directory: %w", err)
+			}
+		}
+	}
+	return app.PrepareDataDir(dir)
+}
+
+func printBanner(env Env, url, dataDir string, temporary bool, res demo.Result) {
+	w := env.Stdout
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "  focal demo is running")
+	fmt.Fprintf(w, "    open:    %s/\n", url)
+	fmt.Fprintf(w, "    health:  %s/healthz   ready: %s/readyz   metrics: %s/metrics\n", url, url, url)
+	if temporary {
+		fmt.Fprintf(w, "    data:    %s (temporary, removed on exit)\n", dataDir)
+	} else {
+		fmt.Fprintf(w, "    data:    %s (reset at each demo start)\n", dataDir)
+	}
+	if len(res.Logins) > 0 {
+		fmt.Fprintln(w, "    logins:")
+		for _, l := range res.Logins {
+			fmt.Fprintf(w, "      %-12s %-16s password %s\n", l.Role, l.Name, l.Password)
+		}
+	}
+	fmt.Fprintln(w, "  Press Ctrl-C to stop.")
+	fmt.Fprintln(w)
+}

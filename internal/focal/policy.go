@@ -1,0 +1,136 @@
+package focal
+
+// Action is what a principal wants to do to a resource.
+type Action string
+
+// The actions. Read covers both viewing one object and listing.
+const (
+	ActionRead   Action = "read"
+	ActionCreate Action = "create"
+	ActionUpdate Action = "update"
+	ActionDelete Action = "delete"
+)
+
+// Kind is the type of a resource, as far as authorisation is concerned.
+type Kind string
+
+// The kinds of resource.
+const (
+	KindPublic       Kind = "public"       // login page, public pages, health: anyone may read
+	KindSelf         Kind = "self"         // the principal's own account (password, tokens)
+	KindDashboard    Kind = "dashboard"    // the logged-in home page
+	KindOrganisation Kind = "organisation" // the constituency registry
+	KindUser         Kind = "user"         // accounts of others
+	KindAudit        Kind = "audit"        // the audit log
+	KindLookup       Kind = "lookup"       // "who owns this address" across the constituency
+)
+
+// Resource describes the object of an action. OrgID is the organisation the
+// object belongs to (0 for none, or for a listing that the store scopes with
+// OrgScope); OwnerID the user it belongs to; TLP its label, if any.
+type Resource struct {
+	Kind    Kind
+	OrgID   int64
+	OwnerID int64
+	TLP     TLP
+}
+
+// Authorize decides whether p may do a to r. It is the one place where
+// focal decides who may do what: handlers, API and CLI all call it, and a
+// test checks every route against it for every role. It returns nil, an
+// EUNAUTHORIZED error when an anonymous principal must log in first, or an
+// EFORBIDDEN error.
+//
+// The rules:
+//   - public resources are readable by anyone; nothing else is open to the
+//     anonymous public;
+//   - coordinators may do everything;
+//   - every account may read and update itself;
+//   - staff (handler, analyst, assessor) read the constituency and use the
+//     lookup, but only coordinators change it, manage users or read the audit log;
+//   - a constituent reads only its own organisation's objects, up to
+//     TLP:AMBER+STRICT, and another's only when TLP:CLEAR or GREEN; never
+//     the lookup (it would reveal who owns other networks);
+//   - a read-only token may only read, whatever its role;
+//   - a peer (another focal point's machine account) has no access here:
+//     its access is through the sharing collections.
+func Authorize(p Principal, a Action, r Resource) error {
+	if r.Kind == KindPublic {
+		if a == ActionRead {
+			return nil
+		}
+		return forbidden(p, a, r)
+	}
+	if p.IsAnonymous() {
+		return Errorf(EUNAUTHORIZED, "log in first")
+	}
+	if p.ReadOnly && a != ActionRead {
+		return Errorf(EFORBIDDEN, "this token may only read")
+	}
+	if p.Role == RoleCoordinator {
+		return nil
+	}
+	if r.Kind == KindSelf {
+		if r.OwnerID == p.UserID && (a == ActionRead || a == ActionUpdate) {
+			return nil
+		}
+		return forbidden(p, a, r)
+	}
+	switch {
+	case p.Role.Staff():
+		switch r.Kind {
+		case KindDashboard, KindOrganisation, KindLookup:
+			if a == ActionRead {
+				return nil
+			}
+		}
+	case p.Role == RoleConstituent:
+		switch r.Kind {
+		case KindDashboard:
+			if a == ActionRead {
+				return nil
+			}
+		case KindOrganisation:
+			if a == ActionRead && constituentMayRead(p, r) {
+				return nil
+			}
+		}
+	}
+	return forbidden(p, a, r)
+}
+
+// constituentMayRead applies organisation scoping and TLP for a
+// constituent's read. OrgID 0 means a listing the store scopes to the
+// constituent's organisation.
+func constituentMayRead(p Principal, r Resource) bool {
+	if p.OrgID == 0 {
+		return false // a constituent account not bound to an organisation sees nothing
+	}
+	if r.OrgID == 0 || r.OrgID == p.OrgID {
+		return r.TLP != TLPRed
+	}
+	return r.TLP == TLPClear || r.TLP == TLPGreen
+}
+
+// OrgScope says which organisations' objects a listing for p may include:
+// all (for staff), only orgID (for a constituent), or none.
+func OrgScope(p Principal) (orgID int64, all bool) {
+	switch {
+	case p.Role == RoleCoordinator || p.Role.Staff():
+		return 0, true
+	case p.Role == RoleConstituent && p.OrgID != 0:
+		return p.OrgID, false
+	}
+	return -1, false
+}
+
+func forbidden(p Principal, a Action, r Resource) error {
+	return Errorf(EFORBIDDEN, "a %s may not %s this %s", roleName(p), a, r.Kind)
+}
+
+func roleName(p Principal) string {
+	if p.Role == "" {
+		return string(RolePublic)
+	}
+	return string(p.Role)
+}

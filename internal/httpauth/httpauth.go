@@ -1,0 +1,214 @@
+// Package httpauth identifies the callers of focal's HTTP surfaces: browser
+// sessions (an opaque cookie whose hash is stored server-side) and API
+// tokens (Authorization: Bearer), and it logs people in and out with rate
+// limits per client address and per account. It turns credentials into a
+// focal.Principal; what the principal may do is decided by focal.Authorize.
+//
+// An Authenticator is safe for concurrent use once its fields are set.
+package httpauth
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"time"
+
+	"focal/internal/auth"
+	"focal/internal/focal"
+	"focal/internal/store"
+)
+
+// CookieName is the session cookie.
+const CookieName = "focal_session"
+
+// Authenticator authenticates requests against the store.
+type Authenticator struct {
+	Store          *store.Store
+	Logger         *slog.Logger
+	SessionTTL     time.Duration  // default 12 h
+	Limiter        *auth.Limiter  // login attempts per "ip:…" and "user:…"; required
+	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
+	// hashing bounds concurrent argon2id verifications (about 20 MB each).
+	hashing chan struct{}
+}
+
+// New returns an Authenticator with default limits.
+func New(st *store.Store, logger *slog.Logger) *Authenticator {
+	return &Authenticator{
+		Store:      st,
+		Logger:     logger,
+		SessionTTL: 12 * time.Hour,
+		Limiter:    auth.NewLimiter(auth.DefaultLimiterConfig()),
+		hashing:    make(chan struct{}, 2),
+	}
+}
+
+// ClientAddr returns the client's address, believing X-Forwarded-For only
+// from trusted proxies.
+func (a *Authenticator) ClientAddr(r *http.Request) string {
+	ip := auth.ClientIP(r.RemoteAddr, strings.Join(r.Header.Values("X-Forwarded-For"), ","), a.TrustedProxies)
+	if !ip.IsValid() {
+		return r.RemoteAddr
+	}
+	return ip.String()
+}
+
+// Authenticate implements server.Server.Authenticate: a bearer token if the
+// request carries one (and it must be valid), else the session cookie (an
+// invalid cookie just means anonymous), else the anonymous public.
+func (a *Authenticator) Authenticate(r *http.Request) (focal.Principal, string, error) {
+	remote := a.ClientAddr(r)
+	ctx := r.Context()
+	if h := r.Header.Get("Authorization"); h != "" {
+		tok, ok := auth.ParseBearer(h)
+		if !ok {
+			return focal.Anonymous(), remote, focal.Errorf(focal.EUNAUTHORIZED, "malformed Authorization header: want Bearer <token>")
+		}
+		u, t, err := a.Store.TokenUser(ctx, auth.HashToken(tok))
+		if err != nil {
+			return focal.Anonymous(), remote, err
+		}
+		p := u.Principal()
+		p.Token, p.ReadOnly = true, t.Scope == "read"
+		return p, remote, nil
+	}
+	if c, err := r.Cookie(CookieName); err == nil && c.Value != "" && len(c.Value) <= 128 {
+		u, err := a.Store.SessionUser(ctx, auth.HashToken(c.Value))
+		if err == nil {
+			return u.Principal(), remote, nil
+		}
+		if focal.ErrorCode(err) != focal.EUNAUTHORIZED {
+			return focal.Anonymous(), remote, err
+		}
+	}
+	return focal.Anonymous(), remote, nil
+}
+
+// Login checks name and password, and on success starts a session and sets
+// its cookie. It returns ETOOMANY when the client or the account is rate
+// limited or locked out, and EUNAUTHORIZED for wrong credentials — the same
+// error, after the same work, whether or not the account exists.
+func (a *Authenticator) Login(w http.ResponseWriter, r *http.Request, name, password string) (*focal.User, error) {
+	ctx := r.Context()
+	remote := a.ClientAddr(r)
+	name = strings.ToLower(strings.TrimSpace(name))
+	for _, key := range []string{"ip:" + remote, "user:" + name} {
+		if ok, retry := a.Limiter.Allow(key); !ok {
+			return nil, focal.Errorf(focal.ETOOMANY, "too many login attempts; try again in %s", retry.Round(time.Second))
+		}
+	}
+	if len(password) > auth.MaxPasswordBytes || len(name) > 64 {
+		return nil, focal.Errorf(focal.EUNAUTHORIZED, "wrong name or password")
+	}
+	select {
+	case a.hashing <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	u, hash, err := a.Store.Credentials(ctx, name)
+	ok, rehash := false, false
+	switch {
+	case err == nil && hash != "" && !u.Disabled:
+		var verr error
+		ok, rehash, verr = auth.VerifyPassword(password, hash)
+		if verr != nil {
+			a.Logger.Error("stored password hash is malformed; login refused", "user", name, "err", verr)
+		}
+	case err == nil || focal.ErrorCode(err) == focal.ENOTFOUND:
+		auth.DummyVerify(password)
+		err = nil
+	}
+	<-a.hashing
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		for _, key := range []string{"ip:" + remote, "user:" + name} {
+			a.Limiter.Failure(key)
+		}
+		if err := a.Store.RecordLogin(ctx, nil, name, false, ""); err != nil {
+			a.Logger.Error("audit failed login", "err", err)
+		}
+		return nil, focal.Errorf(focal.EUNAUTHORIZED, "wrong name or password")
+	}
+	a.Limiter.Success("user:" + name)
+	newHash := ""
+	if rehash {
+		if h, err := auth.HashPassword(password, auth.DefaultParams); err == nil {
+			newHash = h
+		}
+	}
+	if err := a.Store.RecordLogin(ctx, u, name, true, newHash); err != nil {
+		return nil, err
+	}
+	if err := a.StartSession(ctx, w, r, u); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// StartSession creates a session for u and sets the cookie.
+func (a *Authenticator) StartSession(ctx context.Context, w http.ResponseWriter, r *http.Request, u *focal.User) error {
+	tok, hash, err := auth.NewToken(auth.SessionTokenPrefix)
+	if err != nil {
+		return err
+	}
+	if err := a.Store.CreateSession(ctx, u, hash, a.SessionTTL, a.ClientAddr(r), r.UserAgent()); err != nil {
+		return err
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: CookieName, Value: tok, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+		SameSite: http.SameSiteLaxMode, MaxAge: int(a.SessionTTL.Seconds()),
+	})
+	return nil
+}
+
+// SessionHash returns the stored hash of the request's session, or "".
+func SessionHash(r *http.Request) string {
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" {
+		return ""
+	}
+	return auth.HashToken(c.Value)
+}
+
+// Logout ends the request's session, if any, and clears the cookie.
+func (a *Authenticator) Logout(w http.ResponseWriter, r *http.Request) error {
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	h := SessionHash(r)
+	if h == "" {
+		return nil
+	}
+	err := a.Store.DeleteSession(r.Context(), h)
+	if focal.ErrorCode(err) == focal.ENOTFOUND {
+		return nil
+	}
+	return err
+}
+
+// SafeNext returns next if it is a local path (for redirects after login),
+// else "/".
+func SafeNext(next string) string {
+	if next == "" || !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Host != "" || u.Scheme != "" {
+		return "/"
+	}
+	return next
+}
+
+// IsPolicyError reports whether err is a password-policy violation and
+// returns its user-facing reason.
+func IsPolicyError(err error) (string, bool) {
+	var pe *auth.PolicyError
+	if errors.As(err, &pe) {
+		return pe.Reason, true
+	}
+	return "", false
+}

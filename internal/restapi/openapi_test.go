@@ -1,0 +1,46 @@
+package restapi
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The OpenAPI document and the routes must describe the same API: every
+// route is documented with its method, and nothing else is.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+	if !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Errorf("openapi = %q, want 3.x", doc.OpenAPI)
+	}
+	documented := map[string]bool{}
+	for path, ops := range doc.Paths {
+		for method := range ops {
+			documented[strings.ToUpper(method)+" "+path] = true
+		}
+	}
+	routed := map[string]bool{}
+	for _, rt := range (&API{}).Routes() {
+		routed[rt.Pattern()] = true
+		if !documented[rt.Pattern()] {
+			t.Errorf("route %s is not in openapi.json", rt.Pattern())
+		}
+	}
+	var extra []string
+	for p := range documented {
+		if !routed[p] {
+			extra = append(extra, p)
+		}
+	}
+	sort.Strings(extra)
+	if len(extra) > 0 {
+		t.Errorf("openapi.json documents operations with no route: %v", extra)
+	}
+}

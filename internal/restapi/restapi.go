@@ -1,0 +1,153 @@
+// Package restapi is focal's JSON API under /api/v1: organisations, users,
+// the constituency lookup, and the OpenAPI 3 document that describes them
+// (/api/v1/openapi.json, checked against the routes by a test). Errors are
+// RFC 9457 problem details. Request bodies are JSON objects; unknown fields
+// are rejected with the field named.
+package restapi
+
+import (
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"focal/internal/focal"
+	"focal/internal/lookup"
+	"focal/internal/server"
+	"focal/internal/store"
+)
+
+//go:embed openapi.json
+var openAPI []byte
+
+// API serves /api/v1. Set every field before calling Routes.
+type API struct {
+	Store  *store.Store
+	Logger *slog.Logger
+	Lookup func() *lookup.Table // the current constituency lookup table
+	// ConstituencyChanged is called after a change to the registry commits,
+	// so the lookup table is rebuilt.
+	ConstituencyChanged func()
+}
+
+// Routes returns the API's routes with their authorisation rules.
+func (a *API) Routes() []server.Route {
+	r := func(method, path string, kind focal.Kind, action focal.Action, h http.HandlerFunc) server.Route {
+		return server.Route{Method: method, Path: path, Kind: kind, Action: action, Handler: h}
+	}
+	const read, create, update, del = focal.ActionRead, focal.ActionCreate, focal.ActionUpdate, focal.ActionDelete
+	return []server.Route{
+		r("GET", "/api/v1/openapi.json", focal.KindPublic, read, a.openapi),
+		r("GET", "/api/v1/me", focal.KindSelf, read, a.me),
+		r("GET", "/api/v1/organisations", focal.KindOrganisation, read, a.listOrganisations),
+		r("POST", "/api/v1/organisations", focal.KindOrganisation, create, a.createOrganisation),
+		r("GET", "/api/v1/organisations/{id}", focal.KindOrganisation, read, a.getOrganisation),
+		r("PUT", "/api/v1/organisations/{id}", focal.KindOrganisation, update, a.updateOrganisation),
+		r("DELETE", "/api/v1/organisations/{id}", focal.KindOrganisation, del, a.deleteOrganisation),
+		r("GET", "/api/v1/users", focal.KindUser, read, a.listUsers),
+		r("POST", "/api/v1/users", focal.KindUser, create, a.createUser),
+		r("GET", "/api/v1/users/{id}", focal.KindUser, read, a.getUser),
+		r("PATCH", "/api/v1/users/{id}", focal.KindUser, update, a.updateUser),
+		r("DELETE", "/api/v1/users/{id}", focal.KindUser, del, a.deleteUser),
+		r("GET", "/api/v1/lookup", focal.KindLookup, read, a.lookup),
+		r("GET", "/api/v1/lookup/overlaps", focal.KindLookup, read, a.overlaps),
+	}
+}
+
+// Error renders err as problem details; it is the API's server.ErrorFunc.
+func (a *API) Error(w http.ResponseWriter, r *http.Request, err error) {
+	server.Error(w, r, a.Logger, err)
+}
+
+func (a *API) openapi(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	if _, err := w.Write(openAPI); err != nil {
+		a.Logger.Debug("write openapi", "err", err)
+	}
+}
+
+// writeJSON answers with v as JSON.
+func (a *API) writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := json.NewEncoder(w).Encode(v); err != nil {
+		a.Logger.Debug("write response", "err", err)
+	}
+}
+
+// decode reads a JSON object body into v, rejecting unknown fields,
+// trailing data and wrong content types, with errors that name the field.
+func decode(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return focal.Errorf(focal.EINVALID, "content type must be application/json, got %q", ct)
+	}
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if err := dec.Decode(&struct{}{}); err != io.EOF {
+		return focal.Errorf(focal.EINVALID, "request body must hold exactly one JSON object")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var mbe *http.MaxBytesError
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &mbe):
+		return focal.Errorf(focal.ETOOLARGE, "request body larger than %d bytes", mbe.Limit)
+	case errors.Is(err, io.EOF):
+		return focal.Errorf(focal.EINVALID, "request body is empty; want a JSON object")
+	case errors.As(err, &syn):
+		return focal.Errorf(focal.EINVALID, "malformed JSON at byte %d: %v", syn.Offset, syn)
+	case errors.As(err, &typ):
+		return focal.FieldErrorf(typ.Field, "want %s, got JSON %s", typ.Type, typ.Value)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return focal.FieldErrorf(field, "unknown field")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return focal.Errorf(focal.EINVALID, "request body ends in the middle of the JSON")
+	}
+	var fe *focal.Error
+	if errors.As(err, &fe) {
+		return fe
+	}
+	return focal.Errorf(focal.EINVALID, "malformed JSON: %v", err)
+}
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, focal.Errorf(focal.ENOTFOUND, "no such object %q", r.PathValue("id"))
+	}
+	return id, nil
+}
+
+func queryInt(r *http.Request, name string, def, maxV int) (int, error) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 || n > maxV {
+		return 0, focal.FieldErrorf(name, "want a whole number from 0 to %d, got %q", maxV, v)
+	}
+	return n, nil
+}
+
+// list is the envelope of a paged listing.
+type list[T any] struct {
+	Items  []T `json:"items"`
+	Total  int `json:"total"`
+	Limit  int `json:"limit"`
+	Offset int `json:"offset"`
+}
