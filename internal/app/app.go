@@ -34,6 +34,9 @@ import (
 type App struct {
 	Config config.Config
 	Logger *slog.Logger
+	// Prepare, if set, runs after the store and bus are open and before
+	// anything is served (demo seeds its data set here).
+	Prepare func(ctx context.Context, a *App) error
 
 	Store    *store.Store
 	Bus      *bus.Bus
@@ -90,6 +93,11 @@ func (a *App) Run(ctx context.Context) (err error) {
 		return err
 	}
 
+	if a.Prepare != nil {
+		if err := a.Prepare(ctx, a); err != nil {
+			return err
+		}
+	}
 	a.Lookup, a.rebuild = &lookup.Holder{}, make(chan struct{}, 1)
 	lookupVersion, err := a.buildLookup(ctx)
 	if err != nil {
@@ -98,6 +106,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	a.stop = stop
 	a.workers.Go(func() { a.refreshLookup(wctx, lookupVersion) })
+	a.workers.Go(func() { a.purgeSessions(wctx, time.Hour) })
 
 	a.Auth = httpauth.New(a.Store, a.Logger)
 	a.API = &restapi.API{Store: a.Store, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged}

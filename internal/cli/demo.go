@@ -42,12 +42,14 @@ func runDemo(ctx context.Context, env Env, fs *flag.FlagSet, args []string) erro
 	}
 	logger := NewLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel)
 	a := app.New(cfg, logger)
-	if err := a.Run(ctx); err != nil {
+	var res demo.Result
+	a.Prepare = func(ctx context.Context, a *app.App) error {
+		var err error
+		res, err = demo.Seed(ctx, a.Store)
 		return err
 	}
-	res, err := demo.Seed(ctx, a.Store)
-	if err != nil {
-		return errors.Join(err, a.Close())
+	if err := a.Run(ctx); err != nil {
+		return err
 	}
 	printBanner(env, a.URL(), cfg.DataDir, temporary, res)
 	<-ctx.Done()
@@ -99,10 +101,15 @@ func printBanner(env Env, url, dataDir string, temporary bool, res demo.Result) 
 	} else {
 		fmt.Fprintf(w, "    data:    %s (reset at each demo start)\n", dataDir)
 	}
+	fmt.Fprintf(w, "    sample:  %d organisations of a fictional constituency\n", res.Organisations)
 	if len(res.Logins) > 0 {
-		fmt.Fprintln(w, "    logins:")
+		fmt.Fprintln(w, "    logins (name / password):")
 		for _, l := range res.Logins {
-			fmt.Fprintf(w, "      %-12s %-16s password %s\n", l.Role, l.Name, l.Password)
+			org := ""
+			if l.Org != "" {
+				org = "  (" + l.Org + ")"
+			}
+			fmt.Fprintf(w, "      %-12s %-12s %s%s\n", l.Role, l.Name, l.Password, org)
 		}
 	}
 	fmt.Fprintln(w, "  Press Ctrl-C to stop.")

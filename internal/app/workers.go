@@ -75,3 +75,23 @@ func (a *App) refreshLookup(ctx context.Context, version string) {
 		a.Logger.Debug("lookup table rebuilt", "prefixes", p, "asns", asns, "domains", domains)
 	}
 }
+
+// purgeSessions deletes expired sessions every interval until ctx is done.
+func (a *App) purgeSessions(ctx context.Context, every time.Duration) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			if n, err := a.Store.PurgeSessions(ctx); err != nil {
+				if ctx.Err() == nil {
+					a.Logger.Warn("purge expired sessions", "err", err)
+				}
+			} else if n > 0 {
+				a.Logger.Debug("purged expired sessions", "count", n)
+			}
+		}
+	}
+}
