@@ -234,3 +234,28 @@ func stamp(t *time.Time, now time.Time) {
 		*t = now
 	}
 }
+
+// Observable is an indicator attached to an incident: an address, domain,
+// URL, e-mail address, hash, AS number or file name.
+type Observable struct {
+	Kind      string    `json:"kind"`   // ipv4, ipv6, cidr, domain, url, email, md5, sha1, sha256, asn, filename
+	Value     string    `json:"value"`  // canonical form
+	TLP       TLP       `json:"tlp"`    // label of the observable itself
+	Source    string    `json:"source"` // extracted or manual
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// JournalEntry is one immutable line of an incident's history.
+type JournalEntry struct {
+	ID       int64
+	At       time.Time
+	AuthorID int64
+	Author   string
+	Kind     string // note, email_in, email_out, state, assignment, classification, view, merge, system
+	TLP      TLP
+	Body     string
+	Meta     string // JSON details
+}
+
+// JournalKinds lists the kinds of journal entry.
+var JournalKinds = []string{"note", "email_in", "email_out", "state", "assignment", "classification", "view", "merge", "system"}

@@ -23,6 +23,8 @@ const (
 	KindUser         Kind = "user"         // accounts of others
 	KindAudit        Kind = "audit"        // the audit log
 	KindLookup       Kind = "lookup"       // "who owns this address" across the constituency
+	KindIncident     Kind = "incident"     // incidents, their journal, tasks and observables
+	KindReport       Kind = "report"       // the public report form: anyone may create
 )
 
 // Resource describes the object of an action. OrgID is the organisation the
@@ -33,6 +35,9 @@ type Resource struct {
 	OrgID   int64
 	OwnerID int64
 	TLP     TLP
+	// Restricted marks a restricted category (see Classification.Restricted):
+	// only principals granted RestrictedAccess may touch it, whatever their role.
+	Restricted bool
 }
 
 // Authorize decides whether p may do a to r. It is the one place where
@@ -52,6 +57,11 @@ type Resource struct {
 //     TLP:AMBER+STRICT, and another's only when TLP:CLEAR or GREEN; never
 //     the lookup (it would reveal who owns other networks);
 //   - a read-only token may only read, whatever its role;
+//   - restricted incident categories only for principals granted them,
+//     whatever their role;
+//   - handlers work incidents (coordinators too), analysts read them;
+//     a constituent reads and reports its own organisation's incidents,
+//     never TLP:RED ones; anyone may use the public report form;
 //   - a peer (another focal point's machine account) has no access here:
 //     its access is through the sharing collections.
 func Authorize(p Principal, a Action, r Resource) error {
@@ -61,11 +71,20 @@ func Authorize(p Principal, a Action, r Resource) error {
 		}
 		return forbidden(p, a, r)
 	}
+	if r.Kind == KindReport {
+		if a == ActionCreate || a == ActionRead {
+			return nil
+		}
+		return forbidden(p, a, r)
+	}
 	if p.IsAnonymous() {
 		return Errorf(EUNAUTHORIZED, "log in first")
 	}
 	if p.ReadOnly && a != ActionRead {
 		return Errorf(EFORBIDDEN, "this token may only read")
+	}
+	if r.Restricted && !p.RestrictedAccess {
+		return Errorf(EFORBIDDEN, "this incident is in a restricted category you have not been granted")
 	}
 	if p.Role == RoleCoordinator {
 		return nil
@@ -83,6 +102,13 @@ func Authorize(p Principal, a Action, r Resource) error {
 			if a == ActionRead {
 				return nil
 			}
+		case KindIncident:
+			if p.Role == RoleHandler && a != ActionDelete {
+				return nil
+			}
+			if p.Role == RoleAnalyst && a == ActionRead {
+				return nil
+			}
 		}
 	case p.Role == RoleConstituent:
 		switch r.Kind {
@@ -92,6 +118,13 @@ func Authorize(p Principal, a Action, r Resource) error {
 			}
 		case KindOrganisation:
 			if a == ActionRead && constituentMayRead(p, r) {
+				return nil
+			}
+		case KindIncident:
+			// Only its own organisation's incidents, never another's,
+			// whatever their TLP; never TLP:RED; it may report new ones.
+			ownOrListing := p.OrgID != 0 && (r.OrgID == 0 || r.OrgID == p.OrgID)
+			if ownOrListing && r.TLP != TLPRed && (a == ActionRead || a == ActionCreate) {
 				return nil
 			}
 		}

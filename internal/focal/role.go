@@ -42,6 +42,9 @@ type Principal struct {
 	Token  bool  // authenticated by API token rather than a browser session
 	// ReadOnly limits the principal to reading (a token with scope "read").
 	ReadOnly bool
+	// RestrictedAccess is granted explicitly to the handlers who may see
+	// restricted categories (child sexual abuse material, harmful speech).
+	RestrictedAccess bool
 }
 
 // Anonymous returns the public principal.

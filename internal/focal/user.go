@@ -15,11 +15,13 @@ type User struct {
 	Disabled    bool
 	CreatedAt   time.Time
 	LastLoginAt time.Time // zero if never
+	// RestrictedAccess grants sight of restricted incident categories.
+	RestrictedAccess bool
 }
 
 // Principal returns the principal acting as u.
 func (u User) Principal() Principal {
-	return Principal{UserID: u.ID, Name: u.Name, Role: u.Role, OrgID: u.OrgID}
+	return Principal{UserID: u.ID, Name: u.Name, Role: u.Role, OrgID: u.OrgID, RestrictedAccess: u.RestrictedAccess}
 }
 
 // ValidateUserName checks a login name: 2–64 characters of a–z, 0–9, '.',

@@ -38,7 +38,7 @@ func (s *Store) SessionUser(ctx context.Context, hash string) (*focal.User, erro
 	row := s.rdb.QueryRowContext(ctx, "SELECT "+userColumns+", s.expires_at, s.last_seen_at FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN organisations o ON o.id = u.org_id WHERE s.hash = $1", hash)
 	var role string
 	var created, last int64
-	if err := row.Scan(&u.ID, &u.Name, &role, &u.OrgID, &u.OrgName, &u.Disabled, &created, &last, &expires, &seen); err != nil {
+	if err := row.Scan(&u.ID, &u.Name, &role, &u.OrgID, &u.OrgName, &u.Disabled, &created, &last, &u.RestrictedAccess, &expires, &seen); err != nil {
 		return nil, unauthorized(err)
 	}
 	u.Role = focal.Role(role)
@@ -115,7 +115,7 @@ func (s *Store) TokenUser(ctx context.Context, hash string) (*focal.User, *focal
 	row := s.rdb.QueryRowContext(ctx, "SELECT "+userColumns+", t.id, t.name, t.scope, t.created_at, t.expires_at, t.revoked_at, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN organisations o ON o.id = u.org_id WHERE t.hash = $1", hash)
 	var role string
 	var created, last int64
-	if err := row.Scan(&u.ID, &u.Name, &role, &u.OrgID, &u.OrgName, &u.Disabled, &created, &last, &t.ID, &t.Name, &t.Scope, &tcreated, &expires, &revoked, &used); err != nil {
+	if err := row.Scan(&u.ID, &u.Name, &role, &u.OrgID, &u.OrgName, &u.Disabled, &created, &last, &u.RestrictedAccess, &t.ID, &t.Name, &t.Scope, &tcreated, &expires, &revoked, &used); err != nil {
 		return nil, nil, unauthorized(err)
 	}
 	u.Role = focal.Role(role)

@@ -12,22 +12,23 @@ import (
 )
 
 type userAudit struct {
-	Name     string     `json:"name"`
-	Role     focal.Role `json:"role"`
-	OrgID    int64      `json:"org_id,omitempty"`
-	Disabled bool       `json:"disabled"`
+	Name             string     `json:"name"`
+	Role             focal.Role `json:"role"`
+	OrgID            int64      `json:"org_id,omitempty"`
+	Disabled         bool       `json:"disabled"`
+	RestrictedAccess bool       `json:"restricted_access,omitempty"`
 }
 
 func auditUser(u *focal.User) userAudit {
-	return userAudit{Name: u.Name, Role: u.Role, OrgID: u.OrgID, Disabled: u.Disabled}
+	return userAudit{Name: u.Name, Role: u.Role, OrgID: u.OrgID, Disabled: u.Disabled, RestrictedAccess: u.RestrictedAccess}
 }
 
-const userColumns = `u.id, u.name, u.role, COALESCE(u.org_id, 0), COALESCE(o.name, ''), u.disabled, u.created_at, u.last_login_at`
+const userColumns = `u.id, u.name, u.role, COALESCE(u.org_id, 0), COALESCE(o.name, ''), u.disabled, u.created_at, u.last_login_at, u.restricted_access`
 
 func scanUser(row interface{ Scan(...any) error }, u *focal.User) error {
 	var role string
 	var created, last int64
-	if err := row.Scan(&u.ID, &u.Name, &role, &u.OrgID, &u.OrgName, &u.Disabled, &created, &last); err != nil {
+	if err := row.Scan(&u.ID, &u.Name, &role, &u.OrgID, &u.OrgName, &u.Disabled, &created, &last, &u.RestrictedAccess); err != nil {
 		return err
 	}
 	u.Role = focal.Role(role)
@@ -54,9 +55,9 @@ func (s *Store) CreateUser(ctx context.Context, u *focal.User, passwordHash stri
 			}
 		}
 		now := time.Now().UTC().Truncate(time.Millisecond)
-		err := tx.QueryRowContext(ctx, `INSERT INTO users (name, role, org_id, password_hash, disabled, created_at, password_changed_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id`,
-			u.Name, string(u.Role), nullID(u.OrgID), passwordHash, u.Disabled, now.UnixMilli()).Scan(&u.ID)
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (name, role, org_id, password_hash, disabled, created_at, password_changed_at, restricted_access)
+			VALUES ($1, $2, $3, $4, $5, $6, $6, $7) RETURNING id`,
+			u.Name, string(u.Role), nullID(u.OrgID), passwordHash, u.Disabled, now.UnixMilli(), u.RestrictedAccess).Scan(&u.ID)
 		if err != nil {
 			if isUniqueViolation(err) {
 				return focal.FieldErrorf("name", "an account named %q already exists", u.Name)
@@ -127,8 +128,8 @@ func (s *Store) UpdateUser(ctx context.Context, u *focal.User) error {
 		if err := scanUser(tx.QueryRowContext(ctx, "SELECT "+userColumns+" FROM users u LEFT JOIN organisations o ON o.id = u.org_id WHERE u.id = $1", u.ID), before); err != nil {
 			return notFound(err, "user "+strconv.FormatInt(u.ID, 10))
 		}
-		if _, err := tx.ExecContext(ctx, "UPDATE users SET role = $1, org_id = $2, disabled = $3 WHERE id = $4",
-			string(u.Role), nullID(u.OrgID), u.Disabled, u.ID); err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE users SET role = $1, org_id = $2, disabled = $3, restricted_access = $4 WHERE id = $5",
+			string(u.Role), nullID(u.OrgID), u.Disabled, u.RestrictedAccess, u.ID); err != nil {
 			if errors.Is(err, sql.ErrNoRows) {
 				return focal.Errorf(focal.ENOTFOUND, "user %d not found", u.ID)
 			}
@@ -197,7 +198,7 @@ func (s *Store) Credentials(ctx context.Context, name string) (*focal.User, stri
 	row := s.rdb.QueryRowContext(ctx, "SELECT "+userColumns+", u.password_hash FROM users u LEFT JOIN organisations o ON o.id = u.org_id WHERE u.name = $1", name)
 	var role string
 	var created, last int64
-	if err := row.Scan(&u.ID, &u.Name, &role, &u.OrgID, &u.OrgName, &u.Disabled, &created, &last, &hash); err != nil {
+	if err := row.Scan(&u.ID, &u.Name, &role, &u.OrgID, &u.OrgName, &u.Disabled, &created, &last, &u.RestrictedAccess, &hash); err != nil {
 		return nil, "", notFound(err, "user "+name)
 	}
 	u.Role = focal.Role(role)

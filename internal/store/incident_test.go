@@ -1,0 +1,132 @@
+package store_test
+
+import (
+	"strings"
+	"testing"
+
+	"focal/internal/focal"
+	"focal/internal/store"
+	"focal/internal/store/storetest"
+)
+
+func TestIncidentLifecycleAndIsolation(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := sys()
+		a, b := sampleOrg("Alpha"), sampleOrg("Bravo")
+		for _, o := range []*focal.Organisation{a, b} {
+			if err := s.CreateOrganisation(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		handler := as(focal.Principal{UserID: 20, Name: "hank", Role: focal.RoleHandler})
+		consA := as(focal.Principal{UserID: 21, Name: "ann", Role: focal.RoleConstituent, OrgID: a.ID})
+		consB := as(focal.Principal{UserID: 22, Name: "bob", Role: focal.RoleConstituent, OrgID: b.ID})
+		public := as(focal.Anonymous())
+
+		// The public reports; the constituent reports for its own org even if it names another.
+		pub := &focal.Incident{Title: "Phishing page imitating a bank", Channel: "web", Reporter: focal.Reporter{Email: "citizen@example.org"}}
+		if err := s.CreateIncident(public, pub, []focal.Observable{{Kind: "url", Value: "http://phish.example.net/login", Source: "extracted"}}); err != nil {
+			t.Fatal(err)
+		}
+		fromA := &focal.Incident{Title: "DDoS on our resolvers", OrgID: b.ID, Classifications: []focal.Classification{{Class: "availability", Type: "ddos"}}}
+		if err := s.CreateIncident(consA, fromA, []focal.Observable{{Kind: "url", Value: "http://phish.example.net/login"}}); err != nil {
+			t.Fatal(err)
+		}
+		if fromA.OrgID != a.ID || fromA.Sector != "isp" {
+			t.Errorf("constituent report org/sector = %d/%q, want its own org %d and its sector", fromA.OrgID, fromA.Sector, a.ID)
+		}
+		if !strings.HasPrefix(pub.Ref, "FOC-") || pub.Ref == fromA.Ref {
+			t.Errorf("refs %q and %q: want distinct FOC- references", pub.Ref, fromA.Ref)
+		}
+		// Isolation.
+		if _, err := s.Incident(consB, fromA.ID); focal.ErrorCode(err) != focal.EFORBIDDEN {
+			t.Errorf("constituent B reading A's incident = %v, want forbidden", err)
+		}
+		if list, err := s.Incidents(consB, store.IncidentFilter{}); err != nil || len(list) != 0 {
+			t.Errorf("constituent B list = %d incidents, %v; want none", len(list), err)
+		}
+		if list, err := s.Incidents(consA, store.IncidentFilter{}); err != nil || len(list) != 1 || list[0].ID != fromA.ID {
+			t.Errorf("constituent A list = %v, %v; want only its own", list, err)
+		}
+		if _, err := s.Incidents(public, store.IncidentFilter{}); focal.ErrorCode(err) != focal.EUNAUTHORIZED {
+			t.Errorf("public listing incidents = %v, want unauthorized", err)
+		}
+		if list, err := s.Incidents(handler, store.IncidentFilter{Query: "bank"}); err != nil || len(list) != 1 || list[0].ID != pub.ID {
+			t.Errorf("handler search 'bank' = %v, %v; want the public report", list, err)
+		}
+		// Related by a shared observable.
+		rel, err := s.RelatedIncidents(handler, pub.ID, 10)
+		if err != nil || len(rel) != 1 || rel[0].ID != fromA.ID {
+			t.Errorf("RelatedIncidents = %v, %v; want the constituent's incident", rel, err)
+		}
+		// Lifecycle through the store.
+		closed := focal.StatusClosed
+		if _, err := s.UpdateIncident(handler, pub.ID, store.IncidentChange{Status: &closed}); focal.ErrorCode(err) != focal.EINVALID {
+			t.Errorf("closing a new incident = %v, want invalid", err)
+		}
+		triaged, inProgress, resolved := focal.StatusTriaged, focal.StatusInProgress, focal.StatusResolved
+		if _, err := s.UpdateIncident(handler, pub.ID, store.IncidentChange{Status: &triaged, Classifications: []focal.Classification{{Class: "fraud", Type: "phishing"}}}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.UpdateIncident(handler, pub.ID, store.IncidentChange{Status: &inProgress, Note: "contacted the hosting provider"}); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.AddJournal(handler, pub.ID, "email_out", "", "Dear reporter, thank you."); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.UpdateIncident(handler, pub.ID, store.IncidentChange{Status: &resolved})
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := s.Incident(handler, pub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := again.Milestones
+		if m.Triaged.IsZero() || m.Acknowledged.IsZero() || m.Resolved.IsZero() || m.FirstResponse.IsZero() || got.Status != focal.StatusResolved {
+			t.Errorf("milestones after resolve = %+v, status %s", m, got.Status)
+		}
+		j, err := s.Journal(handler, pub.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for _, e := range j {
+			kinds = append(kinds, e.Kind)
+		}
+		if strings.Join(kinds, ",") != "system,state,state,note,email_out,state" {
+			t.Errorf("journal kinds = %v", kinds)
+		}
+		if err := s.AddJournal(consA, fromA.ID, "note", "", "more details"); focal.ErrorCode(err) != focal.EFORBIDDEN {
+			t.Errorf("constituent writing to the journal = %v, want forbidden", err)
+		}
+	})
+}
+
+func TestRestrictedCategory(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		public := as(focal.Anonymous())
+		csam := &focal.Incident{Title: "Abuse material on a forum", Classifications: []focal.Classification{{Class: "abusive-content", Type: "violence"}}}
+		if err := s.CreateIncident(public, csam, nil); err != nil {
+			t.Fatal(err)
+		}
+		coordinator := as(focal.Principal{UserID: 30, Name: "cora", Role: focal.RoleCoordinator})
+		granted := as(focal.Principal{UserID: 31, Name: "gina", Role: focal.RoleHandler, RestrictedAccess: true})
+		if _, err := s.Incident(coordinator, csam.ID); focal.ErrorCode(err) != focal.EFORBIDDEN {
+			t.Errorf("ungranted coordinator reading a restricted incident = %v, want forbidden", err)
+		}
+		if list, err := s.Incidents(coordinator, store.IncidentFilter{}); err != nil || len(list) != 0 {
+			t.Errorf("ungranted list = %d, %v; want none", len(list), err)
+		}
+		if _, err := s.Incident(granted, csam.ID); err != nil {
+			t.Fatalf("granted handler: %v", err)
+		}
+		j, err := s.Journal(granted, csam.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if last := j[len(j)-1]; last.Kind != "view" || last.Author != "gina" {
+			t.Errorf("last journal entry = %+v, want gina's view recorded", last)
+		}
+	})
+}
