@@ -1,8 +1,11 @@
 package store_test
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"focal/internal/focal"
 	"focal/internal/store"
@@ -127,6 +130,40 @@ func TestRestrictedCategory(t *testing.T) {
 		}
 		if last := j[len(j)-1]; last.Kind != "view" || last.Author != "gina" {
 			t.Errorf("last journal entry = %+v, want gina's view recorded", last)
+		}
+	})
+}
+
+func TestEachIncident(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		handler := as(focal.Principal{UserID: 40, Name: "hank", Role: focal.RoleHandler})
+		var want []int64
+		for n := 0; n < 5; n++ {
+			i := &focal.Incident{Title: "Incident " + strconv.Itoa(n)}
+			if n%2 == 0 {
+				i.Classifications = []focal.Classification{{Class: "fraud", Type: "phishing"}, {Class: "malicious-code"}}
+			}
+			if err := s.CreateIncident(handler, i, nil); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, i.ID)
+		}
+		var got []int64
+		classes := 0
+		err := s.EachIncident(handler, time.Now().Add(-time.Hour), time.Now().Add(time.Hour), func(i *focal.Incident) error {
+			got = append(got, i.ID)
+			classes += len(i.Classifications)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) || classes != 6 {
+			t.Errorf("EachIncident = %v with %d classifications, want %v with 6", got, classes, want)
+		}
+		n := 0
+		if err := s.EachIncident(handler, time.Now().Add(time.Hour), time.Now().Add(2*time.Hour), func(*focal.Incident) error { n++; return nil }); err != nil || n != 0 {
+			t.Errorf("EachIncident outside the period = %d, %v; want 0", n, err)
 		}
 	})
 }
