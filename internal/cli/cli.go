@@ -42,6 +42,10 @@ func commands() []command {
 		{"demo", "run focal with a fresh demo data set on embedded defaults", runDemo},
 		{"migrate", "apply pending database migrations and exit", runMigrate},
 		{"bench", "measure focal on this machine (store, bus, start)", runBench},
+		{"user", "manage accounts: add, list, passwd, disable, enable", runUser},
+		{"token", "create API tokens for accounts", runToken},
+		{"org", "import, export and list the constituency's organisations", runOrg},
+		{"audit", "verify the audit log's hash chain", runAudit},
 		{"version", "print the version and exit", runVersion},
 	}
 }

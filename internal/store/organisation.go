@@ -267,8 +267,12 @@ func (s *Store) Organisations(ctx context.Context, f OrgFilter) ([]*focal.Organi
 // domains; no contacts) for building the lookup table. It is an internal
 // read with no principal check.
 func (s *Store) Constituency(ctx context.Context) ([]*focal.Organisation, error) {
-	return s.loadOrganisations(ctx, s.rdb, "", nil, " ORDER BY o.id", false)
+	return s.loadOrganisations(ctx, s.rdb, "", nil, wholeRegistry, false)
 }
+
+// wholeRegistry is the tail that reads every organisation: only then are
+// the child tables read whole instead of by id list.
+const wholeRegistry = " ORDER BY o.id"
 
 type querier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
@@ -306,10 +310,10 @@ func (s *Store) loadOrganisations(ctx context.Context, q querier, cond string, a
 	if len(out) == 0 {
 		return out, nil
 	}
-	// Children of the selected organisations: with a filter, restrict by id
-	// list; for the whole registry, read the tables whole.
+	// Children of the selected organisations: for a page or a filter,
+	// restrict by id list; for the whole registry, read the tables whole.
 	idCond, idArgs := "", []any(nil)
-	if cond != "" {
+	if cond != "" || tail != wholeRegistry {
 		ph := make([]string, len(out))
 		for i, o := range out {
 			ph[i] = "$" + strconv.Itoa(i+1)
