@@ -307,7 +307,7 @@ func TestExitCodesAndOneLineErrors(t *testing.T) {
 }
 
 func TestEveryCommandHasHelp(t *testing.T) {
-	for _, c := range []string{"serve", "demo", "migrate", "version", "bench", "bench store", "bench bus", "bench start"} {
+	for _, c := range []string{"serve", "demo", "migrate", "version", "bench", "bench store", "bench bus", "bench start", "user", "user add", "user list", "token create", "org import", "org export", "audit verify"} {
 		t.Run(strings.ReplaceAll(c, " ", "-"), func(t *testing.T) {
 			args := append(strings.Fields(c), "--help")
 			cmd := exec.Command(os.Args[0], args...)
