@@ -25,6 +25,7 @@ import (
 	"focal/internal/restapi"
 	"focal/internal/server"
 	"focal/internal/store"
+	"focal/internal/ui"
 	"focal/internal/version"
 )
 
@@ -129,6 +130,13 @@ func (a *App) Run(ctx context.Context) (err error) {
 		Protect:      http.NewCrossOriginProtection().Handler,
 	}
 	if err := a.Server.Mount(a.API.Routes(), a.API.Error); err != nil {
+		return err
+	}
+	u, err := ui.New(ui.Config{Store: a.Store, Auth: a.Auth, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged})
+	if err != nil {
+		return err
+	}
+	if err := a.Server.Mount(u.Routes(), u.Error); err != nil {
 		return err
 	}
 	if err := a.Server.Open(); err != nil {

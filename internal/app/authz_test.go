@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -50,6 +51,8 @@ const (
 	unauth   = http.StatusUnauthorized
 	forbid   = http.StatusForbidden
 	notFound = http.StatusNotFound
+	see      = http.StatusSeeOther // a UI redirect: to the login page, or after a form
+	badForm  = http.StatusBadRequest
 )
 
 // staffRead: every staff role reads; constituents read their own
@@ -92,6 +95,29 @@ var matrix = map[string]expect{
 	"DELETE /api/v1/users/{id}":         with(coordinatorRW, expect{"coordinator": noBody}),
 	"GET /api/v1/lookup":                staffRead,
 	"GET /api/v1/lookup/overlaps":       staffRead,
+
+	// The web UI: an anonymous GET is redirected to the login page, an
+	// anonymous POST gets 401; a successful form answers 303.
+	"GET /static/{hash}/{name}":       public,
+	"GET /login":                      expect{"*": see, "anonymous": ok}, // logged in: on to next
+	"POST /login":                     expect{"*": badForm},              // the fixture posts an empty form
+	"POST /logout":                    expect{"*": see},
+	"GET /{$}":                        with(staffRead, expect{"anonymous": see, "constituent": ok, "constituent-other": ok}),
+	"GET /organisations":              with(staffRead, expect{"anonymous": see, "constituent": ok, "constituent-other": ok}),
+	"GET /organisations/new":          with(coordinatorRW, expect{"anonymous": see}),
+	"POST /organisations":             with(coordinatorRW, expect{"coordinator": see}),
+	"GET /organisations/{id}":         with(staffRead, expect{"anonymous": see, "constituent": ok}),
+	"GET /organisations/{id}/edit":    with(coordinatorRW, expect{"anonymous": see}),
+	"POST /organisations/{id}":        with(coordinatorRW, expect{"coordinator": see}),
+	"POST /organisations/{id}/delete": with(coordinatorRW, expect{"coordinator": see}),
+	"GET /users":                      with(coordinatorRW, expect{"anonymous": see, "coordinator-readonly": ok}),
+	"GET /users/new":                  with(coordinatorRW, expect{"anonymous": see}),
+	"POST /users":                     with(coordinatorRW, expect{"coordinator": see}),
+	"GET /users/{id}":                 with(coordinatorRW, expect{"anonymous": see, "coordinator-readonly": ok}),
+	"POST /users/{id}":                with(coordinatorRW, expect{"coordinator": see}),
+	"GET /account":                    with(anyAccount, expect{"anonymous": see}),
+	"POST /account/password":          with(anyAccount, expect{"*": badForm, "coordinator-readonly": forbid}), // accounts have no password: "wrong password"
+	"GET /audit":                      with(coordinatorRW, expect{"anonymous": see, "coordinator-readonly": ok}),
 }
 
 func (e expect) status(label string) int {
@@ -161,6 +187,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		tokens[c.label] = tok
 	}
 
+	staticPath := assetPath(t, a, "app.css")
+	// The UI answers with redirects, which the matrix checks as such.
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	routes := a.Server.Routes()
 	seen := map[string]bool{}
 	for _, rt := range routes {
@@ -174,17 +203,24 @@ func TestAuthorizationMatrix(t *testing.T) {
 			name := strings.NewReplacer(" ", "_", "/", "_", "{", "", "}", "").Replace(rt.Pattern()) + "/" + c.label
 			t.Run(name, func(t *testing.T) {
 				path, body := fixture(t, st, sys, rt, target, n)
+				if rt.Path == "/static/{hash}/{name}" {
+					path = staticPath
+				}
 				req, err := http.NewRequest(rt.Method, a.URL()+path, body)
 				if err != nil {
 					t.Fatal(err)
 				}
 				if body != nil {
-					req.Header.Set("Content-Type", "application/json")
+					ct := "application/json"
+					if !strings.HasPrefix(rt.Path, "/api/") {
+						ct = "application/x-www-form-urlencoded" // the UI's forms
+					}
+					req.Header.Set("Content-Type", ct)
 				}
 				if tok := tokens[c.label]; tok != "" {
 					req.Header.Set("Authorization", "Bearer "+tok)
 				}
-				resp, err := http.DefaultClient.Do(req)
+				resp, err := client.Do(req)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -206,6 +242,26 @@ func TestAuthorizationMatrix(t *testing.T) {
 	if len(stale) > 0 {
 		t.Errorf("matrix rows for routes that are not mounted: %v", stale)
 	}
+}
+
+// assetPath returns the versioned URL path of the UI's static file name,
+// as the login page links it.
+func assetPath(tb testing.TB, a *app.App, name string) string {
+	tb.Helper()
+	resp, err := http.Get(a.URL() + "/login")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m := regexp.MustCompile(`"(/static/[0-9a-f]+/` + regexp.QuoteMeta(name) + `)"`).FindSubmatch(b)
+	if m == nil {
+		tb.Fatalf("GET /login links no /static/…/%s", name)
+	}
+	return string(m[1])
 }
 
 // fixture makes the object a route acts on and returns the request path
@@ -241,6 +297,32 @@ func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route
 		body = fmt.Sprintf(`{"name":"new-%s","role":"handler","password":"correct horse battery staple"}`, unique)
 	case rt.Path == "/api/v1/lookup":
 		path += "?ip=192.0.2.1"
+	case strings.HasPrefix(rt.Path, "/organisations/{id}"):
+		id := target.ID
+		if rt.Method != "GET" {
+			o := &focal.Organisation{Name: "Fixture " + unique, Sector: "isp", Country: "FR"}
+			if err := st.CreateOrganisation(sys, o); err != nil {
+				t.Fatal(err)
+			}
+			id = o.ID
+			body = "name=Fixture+" + unique + "+b&sector=isp&country=FR"
+		}
+		path = strings.Replace(path, "{id}", fmt.Sprint(id), 1)
+	case strings.HasPrefix(rt.Path, "/users/{id}"):
+		u := &focal.User{Name: "fixture-" + unique, Role: focal.RoleHandler}
+		if err := st.CreateUser(sys, u, ""); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.Replace(path, "{id}", fmt.Sprint(u.ID), 1)
+		body = "role=handler&disabled=1"
+	case rt.Path == "/organisations" && rt.Method == "POST":
+		body = "name=New+" + unique + "&sector=isp&country=FR&networks=198.51.100.0%2F24"
+	case rt.Path == "/users" && rt.Method == "POST":
+		body = "name=new-" + unique + "&role=handler&password=correct+horse+battery+staple"
+	case rt.Path == "/{$}":
+		path = "/"
+	case rt.Path == "/account/password":
+		body = "current_password=wrong+password+here&new_password=correct+horse+battery+staple&confirm_password=correct+horse+battery+staple"
 	}
 	if rt.Method == "GET" || rt.Method == "DELETE" {
 		return path, nil

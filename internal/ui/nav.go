@@ -1,0 +1,39 @@
+package ui
+
+import (
+	"strings"
+
+	"focal/internal/focal"
+)
+
+// navItem is one entry of the navigation bar.
+type navItem struct {
+	Label   string
+	Path    string
+	Current bool // the page shown is this item or below it
+}
+
+// navFor returns the navigation entries p may reach, marking the one that
+// contains path. Visibility is focal.Authorize on the entry's kind: the
+// menu follows the policy instead of restating it.
+func navFor(p focal.Principal, path string) []navItem {
+	entries := []struct {
+		label, path string
+		kind        focal.Kind
+	}{
+		{"Dashboard", "/", focal.KindDashboard},
+		{"Organisations", "/organisations", focal.KindOrganisation},
+		{"Users", "/users", focal.KindUser},
+		{"Audit log", "/audit", focal.KindAudit},
+		{"Account", "/account", focal.KindSelf},
+	}
+	var out []navItem
+	for _, e := range entries {
+		if focal.Authorize(p, focal.ActionRead, focal.Resource{Kind: e.kind, OwnerID: p.UserID}) != nil {
+			continue
+		}
+		current := path == e.path || (e.path != "/" && strings.HasPrefix(path, e.path+"/"))
+		out = append(out, navItem{Label: e.label, Path: e.path, Current: current})
+	}
+	return out
+}

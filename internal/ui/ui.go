@@ -1,0 +1,132 @@
+// Package ui is focal's server-rendered web interface: the login page, the
+// dashboard, the constituency registry (organisations with their networks,
+// AS numbers, domains and contacts), user administration, the caller's own
+// account and the audit log.
+//
+// The contract:
+//   - Every route is a server.Route with a Kind and an Action, checked by
+//     focal.Authorize before the handler runs; the store checks the object
+//     again. The navigation shows an item only when focal.Authorize allows
+//     reading its Kind, so the menu never re-encodes the policy.
+//   - Templates (html/template) and static files are embedded and parsed
+//     once in New; a template that does not parse makes New fail, so focal
+//     refuses to start rather than serve half a UI. Pages render into a
+//     buffer first: a template error gives a clean 500 page, never half a
+//     page.
+//   - Static files are served at /static/{hash}/{name} with the content hash
+//     in the URL and cached for a year as immutable; a wrong hash is a 404.
+//   - Every page works without JavaScript. htmx (vendored, 2.0.x) only
+//     refines: the organisation filter updates the table as one types.
+//   - State changes only through POST forms to same-origin paths (the App's
+//     cross-origin protection guards them; there are no CSRF tokens), each
+//     answered with 303 See Other (Post/Redirect/Get). GET never changes
+//     state. A form with a validation error is shown again with the typed
+//     values and the message next to the field it is about.
+//   - Errors: an anonymous caller on a protected GET page is redirected to
+//     /login?next=…; anything else becomes an HTML error page with the
+//     status of server.StatusCode and the public message of
+//     focal.ErrorMessage; causes of 5xx errors are logged, never shown.
+//   - The CSP forbids inline script and style: templates carry neither, nor
+//     style attributes.
+//
+// A UI is safe for concurrent use once New returns.
+package ui
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"focal/internal/focal"
+	"focal/internal/httpauth"
+	"focal/internal/lookup"
+	"focal/internal/server"
+	"focal/internal/store"
+)
+
+// Config is what the UI needs from the App. Every field but
+// ConstituencyChanged is required.
+type Config struct {
+	Store  *store.Store
+	Auth   *httpauth.Authenticator
+	Logger *slog.Logger
+	// Lookup returns the current constituency lookup table, for flagging
+	// overlapping networks.
+	Lookup func() *lookup.Table
+	// ConstituencyChanged is called after a change to the registry commits,
+	// so the lookup table is rebuilt.
+	ConstituencyChanged func()
+}
+
+// UI is the web interface. Build it with New, mount Routes with Error as
+// the error renderer.
+type UI struct {
+	h *handlers
+}
+
+// New parses the embedded templates and hashes the static files. It fails
+// when a template does not parse or a required field of cfg is missing.
+func New(cfg Config) (*UI, error) {
+	if cfg.Store == nil || cfg.Auth == nil || cfg.Logger == nil || cfg.Lookup == nil {
+		return nil, errors.New("ui: Store, Auth, Logger and Lookup are required")
+	}
+	assets, err := newAssets(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	pages, err := parsePages(templateFS, "templates", assets.url)
+	if err != nil {
+		return nil, err
+	}
+	h := &handlers{
+		store:   cfg.Store,
+		auth:    cfg.Auth,
+		logger:  cfg.Logger,
+		lookup:  cfg.Lookup,
+		changed: cfg.ConstituencyChanged,
+		pages:   pages,
+		assets:  assets,
+	}
+	return &UI{h: h}, nil
+}
+
+// Routes returns the UI's routes with their authorisation rules.
+func (u *UI) Routes() []server.Route {
+	h := u.h
+	r := func(method, path string, kind focal.Kind, action focal.Action, fn http.HandlerFunc) server.Route {
+		return server.Route{Method: method, Path: path, Kind: kind, Action: action, Handler: fn}
+	}
+	const read, create, update, del = focal.ActionRead, focal.ActionCreate, focal.ActionUpdate, focal.ActionDelete
+	return []server.Route{
+		r("GET", "/static/{hash}/{name}", focal.KindPublic, read, h.static),
+		// Logging in and out is open to everyone: they read no resource,
+		// and logging out must work when the session has already expired.
+		r("GET", "/login", focal.KindPublic, read, h.loginForm),
+		r("POST", "/login", focal.KindPublic, read, h.login),
+		r("POST", "/logout", focal.KindPublic, read, h.logout),
+		r("GET", "/{$}", focal.KindDashboard, read, h.dashboard),
+		r("GET", "/organisations", focal.KindOrganisation, read, h.orgList),
+		r("GET", "/organisations/new", focal.KindOrganisation, create, h.orgNew),
+		r("POST", "/organisations", focal.KindOrganisation, create, h.orgCreate),
+		r("GET", "/organisations/{id}", focal.KindOrganisation, read, h.orgDetail),
+		r("GET", "/organisations/{id}/edit", focal.KindOrganisation, update, h.orgEdit),
+		r("POST", "/organisations/{id}", focal.KindOrganisation, update, h.orgUpdate),
+		r("POST", "/organisations/{id}/delete", focal.KindOrganisation, del, h.orgDelete),
+		r("GET", "/users", focal.KindUser, read, h.userList),
+		r("GET", "/users/new", focal.KindUser, create, h.userNew),
+		r("POST", "/users", focal.KindUser, create, h.userCreate),
+		r("GET", "/users/{id}", focal.KindUser, read, h.userDetail),
+		r("POST", "/users/{id}", focal.KindUser, update, h.userUpdate),
+		r("GET", "/account", focal.KindSelf, read, h.account),
+		r("POST", "/account/password", focal.KindSelf, update, h.passwordChange),
+		r("GET", "/audit", focal.KindAudit, read, h.audit),
+	}
+}
+
+// Error renders err for a browser; it is the UI's server.ErrorFunc. An
+// anonymous caller (EUNAUTHORIZED) is sent to the login page on GET and
+// shown a 401 page otherwise; every other error is an HTML page with the
+// status of server.StatusCode and the public message.
+func (u *UI) Error(w http.ResponseWriter, r *http.Request, err error) {
+	u.h.error(w, r, err)
+}
