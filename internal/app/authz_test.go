@@ -62,6 +62,8 @@ var (
 	coordinatorRW = expect{"*": forbid, "anonymous": unauth, "coordinator": ok}
 	staffRead     = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok, "analyst": ok, "assessor": ok, "coordinator-readonly": ok}
 	anyAccount    = expect{"*": ok, "anonymous": unauth}
+	incidentRead  = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok, "analyst": ok, "constituent": ok, "constituent-other": ok, "coordinator-readonly": ok}
+	incidentWrite = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok}
 )
 
 func with(e expect, overrides expect) expect {
@@ -95,6 +97,15 @@ var matrix = map[string]expect{
 	"DELETE /api/v1/users/{id}":         with(coordinatorRW, expect{"coordinator": noBody}),
 	"GET /api/v1/lookup":                staffRead,
 	"GET /api/v1/lookup/overlaps":       staffRead,
+	// Incidents: handlers work them, analysts read them, a constituent
+	// reads and reports its own organisation's, assessors and peers none.
+	"GET /api/v1/incidents":               incidentRead,
+	"POST /api/v1/incidents":              expect{"*": forbid, "anonymous": unauth, "coordinator": created, "handler": created, "constituent": created, "constituent-other": created},
+	"GET /api/v1/incidents/{id}":          with(incidentRead, expect{"constituent-other": forbid}),
+	"PATCH /api/v1/incidents/{id}":        incidentWrite,
+	"GET /api/v1/incidents/{id}/journal":  with(incidentRead, expect{"constituent-other": forbid}),
+	"POST /api/v1/incidents/{id}/journal": with(incidentWrite, expect{"coordinator": noBody, "handler": noBody}),
+	"GET /api/v1/metrics/incidents":       incidentRead,
 
 	// The web UI: an anonymous GET is redirected to the login page, an
 	// anonymous POST gets 401; a successful form answers 303.
@@ -297,6 +308,18 @@ func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route
 		body = fmt.Sprintf(`{"name":"new-%s","role":"handler","password":"correct horse battery staple"}`, unique)
 	case rt.Path == "/api/v1/lookup":
 		path += "?ip=192.0.2.1"
+	case strings.HasPrefix(rt.Path, "/api/v1/incidents/{id}"):
+		i := &focal.Incident{Title: "Fixture " + unique, OrgID: target.ID, Classifications: []focal.Classification{{Class: "fraud", Type: "phishing"}}}
+		if err := st.CreateIncident(sys, i, nil); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.Replace(path, "{id}", fmt.Sprint(i.ID), 1)
+		body = `{"severity":"high"}`
+		if strings.HasSuffix(rt.Path, "/journal") {
+			body = `{"body":"a note"}`
+		}
+	case rt.Path == "/api/v1/incidents" && rt.Method == "POST":
+		body = fmt.Sprintf(`{"title":"Report %s","description":"phishing at hxxp://phish[.]example[.]net","classification":[{"class":"fraud","type":"phishing"}],"tlp":"AMBER"}`, unique)
 	case strings.HasPrefix(rt.Path, "/organisations/{id}"):
 		id := target.ID
 		if rt.Method != "GET" {

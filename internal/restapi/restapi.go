@@ -32,6 +32,11 @@ type API struct {
 	// ConstituencyChanged is called after a change to the registry commits,
 	// so the lookup table is rebuilt.
 	ConstituencyChanged func()
+	// Extract finds observables in report text; nil extracts none.
+	Extract func(text string) []focal.Observable
+	// Calendar is the team's working hours for business-hours SLA targets;
+	// nil means Monday to Friday, 09:00–17:00 UTC.
+	Calendar *focal.Calendar
 }
 
 // Routes returns the API's routes with their authorisation rules.
@@ -55,6 +60,13 @@ func (a *API) Routes() []server.Route {
 		r("DELETE", "/api/v1/users/{id}", focal.KindUser, del, a.deleteUser),
 		r("GET", "/api/v1/lookup", focal.KindLookup, read, a.lookup),
 		r("GET", "/api/v1/lookup/overlaps", focal.KindLookup, read, a.overlaps),
+		r("GET", "/api/v1/incidents", focal.KindIncident, read, a.listIncidents),
+		r("POST", "/api/v1/incidents", focal.KindIncident, create, a.createIncident),
+		r("GET", "/api/v1/incidents/{id}", focal.KindIncident, read, a.getIncident),
+		r("PATCH", "/api/v1/incidents/{id}", focal.KindIncident, update, a.updateIncident),
+		r("GET", "/api/v1/incidents/{id}/journal", focal.KindIncident, read, a.getJournal),
+		r("POST", "/api/v1/incidents/{id}/journal", focal.KindIncident, update, a.addJournal),
+		r("GET", "/api/v1/metrics/incidents", focal.KindIncident, read, a.incidentMetrics),
 	}
 }
 

@@ -1,0 +1,71 @@
+package app_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// An incident goes through its lifecycle over the API, and the handling
+// metrics move with it.
+func TestIncidentAPILifecycle(t *testing.T) {
+	a := mustRun(t)
+	tok := coordinatorToken(t, a)
+	const js = "application/json"
+	status, body := call(t, a, tok, "POST", "/api/v1/incidents", js,
+		`{"title":"Phishing kit on a hacked site","description":"see hxxps://bank-login[.]example[.]net/","classification":[{"class":"fraud","type":"phishing"}],"tlp":"AMBER","severity":"high"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create = %d %s", status, body)
+	}
+	var inc struct {
+		ID           int64    `json:"id"`
+		Ref          string   `json:"ref"`
+		Status       string   `json:"status"`
+		NextStatuses []string `json:"next_statuses"`
+	}
+	if err := json.Unmarshal([]byte(body), &inc); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(inc.Ref, "FOC-") || inc.Status != "new" || strings.Join(inc.NextStatuses, ",") != "triaged,rejected,merged" {
+		t.Errorf("created incident = %+v", inc)
+	}
+	path := "/api/v1/incidents/" + jsonInt(inc.ID)
+	if status, body := call(t, a, tok, "PATCH", path, js, `{"status":"closed"}`); status != http.StatusBadRequest || !strings.Contains(body, "cannot become closed") {
+		t.Errorf("closing a new incident = %d %s, want 400 naming the rule", status, body)
+	}
+	for _, step := range []string{`{"status":"triaged"}`, `{"status":"in_progress","note":"asked the host to take it down"}`, `{"status":"waiting","waiting_on":"third-party"}`, `{"status":"resolved"}`} {
+		if status, body := call(t, a, tok, "PATCH", path, js, step); status != http.StatusOK {
+			t.Fatalf("PATCH %s = %d %s", step, status, body)
+		}
+	}
+	if status, body := call(t, a, tok, "POST", path+"/journal", js, `{"kind":"email_out","body":"Dear reporter, the site is down."}`); status != http.StatusNoContent {
+		t.Fatalf("journal = %d %s", status, body)
+	}
+	_, body = call(t, a, tok, "GET", path+"/journal", "", "")
+	for _, want := range []string{"incident reported", "status new → triaged", "asked the host", "(on third-party)", "site is down"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("journal lacks %q: %s", want, body)
+		}
+	}
+	_, body = call(t, a, tok, "GET", "/api/v1/incidents?status=resolved&q=phishing", "", "")
+	if !strings.Contains(body, inc.Ref) {
+		t.Errorf("filtered list lacks %s: %s", inc.Ref, body)
+	}
+	status, body = call(t, a, tok, "GET", "/api/v1/metrics/incidents?by=class", "", "")
+	if status != http.StatusOK || !strings.Contains(body, `"key":"fraud"`) || !strings.Contains(body, `"incidents":1`) {
+		t.Errorf("metrics = %d %s, want one fraud incident", status, body)
+	}
+	status, body = call(t, a, tok, "GET", "/api/v1/metrics/incidents?format=csv", "", "")
+	if status != http.StatusOK || !strings.HasPrefix(body, "group,incidents,open") || !strings.Contains(body, "\nall,1,0,") {
+		t.Errorf("metrics CSV = %d %q", status, body)
+	}
+	if status, _ := call(t, a, tok, "GET", "/api/v1/metrics/incidents?by=colour", "", ""); status != http.StatusBadRequest {
+		t.Errorf("metrics by=colour = %d, want 400", status)
+	}
+}
+
+func jsonInt(n int64) string {
+	b, _ := json.Marshal(n) // an int64 always marshals
+	return string(b)
+}
