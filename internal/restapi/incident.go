@@ -198,12 +198,6 @@ func (a *API) getIncident(w http.ResponseWriter, r *http.Request) {
 		a.Error(w, r, err)
 		return
 	}
-	if b.Reporter != nil {
-		if err := a.Store.Audit(r.Context(), "view", "incident", strconv.FormatInt(id, 10), map[string]any{"reporter": true, "via": "api"}); err != nil {
-			a.Error(w, r, err)
-			return
-		}
-	}
 	a.writeJSON(w, http.StatusOK, b)
 }
 

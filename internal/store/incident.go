@@ -227,9 +227,20 @@ func (s *Store) Incident(ctx context.Context, id int64) (*focal.Incident, error)
 	if err := authorize(ctx, focal.ActionRead, incidentResource(i)); err != nil {
 		return nil, err
 	}
-	if i.Restricted() {
+	// Access to restricted data is recorded: TLP:AMBER and above, and the
+	// reporter's personal data, in the audit log; restricted categories
+	// also in the incident's own journal.
+	p := focal.PrincipalFromContext(ctx)
+	personal := p.Role.Staff() && i.Reporter != (focal.Reporter{})
+	if i.TLP.Rank() >= focal.TLPAmber.Rank() || personal || i.Restricted() {
 		err := s.WithTx(ctx, func(tx *Tx) error {
-			return tx.journal(ctx, id, "view", i.TLP, "viewed (restricted category)", "", time.Now().UTC())
+			if i.Restricted() {
+				if err := tx.journal(ctx, id, "view", i.TLP, "viewed (restricted category)", "", time.Now().UTC()); err != nil {
+					return err
+				}
+			}
+			return tx.audit(ctx, "view", "incident", strconv.FormatInt(id, 10), nil,
+				map[string]any{"tlp": i.TLP, "personal_data": personal, "restricted": i.Restricted()})
 		})
 		if err != nil {
 			return nil, err

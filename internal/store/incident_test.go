@@ -167,3 +167,32 @@ func TestEachIncident(t *testing.T) {
 		}
 	})
 }
+
+func TestIncidentViewsAreAudited(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		handler := as(focal.Principal{UserID: 50, Name: "hank", Role: focal.RoleHandler})
+		amber := &focal.Incident{Title: "Amber", TLP: focal.TLPAmber}
+		green := &focal.Incident{Title: "Green", TLP: focal.TLPGreen}
+		greenPersonal := &focal.Incident{Title: "Green with reporter", TLP: focal.TLPGreen, Reporter: focal.Reporter{Email: "r@example.org"}}
+		for _, i := range []*focal.Incident{amber, green, greenPersonal} {
+			if err := s.CreateIncident(handler, i, nil); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.Incident(handler, i.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, tt := range []struct {
+			i    *focal.Incident
+			want int
+		}{{amber, 1}, {green, 0}, {greenPersonal, 1}} {
+			recs, err := s.AuditRecords(sys(), store.AuditFilter{ObjectType: "incident", ObjectID: strconv.FormatInt(tt.i.ID, 10), Action: "view"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) != tt.want || (tt.want == 1 && recs[0].Actor != "hank") {
+				t.Errorf("view records for %q = %d, want %d by hank", tt.i.Title, len(recs), tt.want)
+			}
+		}
+	})
+}
