@@ -74,6 +74,8 @@ func TestDeps(t *testing.T) {
 		"github.com/nats-io/":   "focal/internal/bus",
 		"modernc.org/sqlite":    "focal/internal/store",
 		"github.com/jackc/pgx/": "focal/internal/store",
+		"github.com/emersion/":  "focal/internal/mailin",
+		"github.com/gaissmai/":  "focal/internal/lookup",
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		pkg, imports, _ := strings.Cut(line, " ")

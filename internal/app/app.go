@@ -22,6 +22,7 @@ import (
 	"focal/internal/config"
 	"focal/internal/httpauth"
 	"focal/internal/lookup"
+	"focal/internal/mailin"
 	"focal/internal/restapi"
 	"focal/internal/server"
 	"focal/internal/store"
@@ -46,6 +47,7 @@ type App struct {
 	Auth     *httpauth.Authenticator
 	API      *restapi.API
 	Lookup   *lookup.Holder // the constituency lookup table, rebuilt on change
+	Mail     *mailin.Server // the SMTP intake, when --smtp-addr is set
 
 	rebuild chan struct{}
 	stop    context.CancelFunc // stops background workers
@@ -139,6 +141,13 @@ func (a *App) Run(ctx context.Context) (err error) {
 	if err := a.Server.Mount(u.Routes(), u.Error); err != nil {
 		return err
 	}
+	if a.Config.SMTPAddr != "" {
+		intake := &mailin.Intake{Store: a.Store, Logger: a.Logger, DataDir: a.Config.DataDir, Extract: a.API.Extract}
+		if a.Mail, err = mailin.Listen(a.Config.SMTPAddr, "focal", intake); err != nil {
+			return err
+		}
+		a.Logger.Info("accepting e-mailed reports", "smtp", a.Mail.Addr())
+	}
 	if err := a.Server.Open(); err != nil {
 		return err
 	}
@@ -190,15 +199,23 @@ func (a *App) Close() error {
 	return errors.Join(errs...)
 }
 
-// closeOpened stops background workers and closes the bus and the store,
-// whichever are open.
+// closeOpened stops the SMTP listener and background workers and closes
+// the bus and the store, whichever are open.
 func (a *App) closeOpened() error {
+	var errs []error
+	if a.Mail != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if err := a.Mail.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("smtp shutdown: %w", err))
+		}
+		cancel()
+		a.Mail = nil
+	}
 	if a.stop != nil {
 		a.stop()
 		a.workers.Wait()
 		a.stop = nil
 	}
-	var errs []error
 	if a.Bus != nil {
 		if err := a.Bus.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("bus: %w", err))

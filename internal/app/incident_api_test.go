@@ -1,10 +1,17 @@
 package app_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/emersion/go-smtp"
+
+	"focal/internal/app"
+	"focal/internal/config"
 )
 
 // An incident goes through its lifecycle over the API, and the handling
@@ -68,4 +75,37 @@ func TestIncidentAPILifecycle(t *testing.T) {
 func jsonInt(n int64) string {
 	b, _ := json.Marshal(n) // an int64 always marshals
 	return string(b)
+}
+
+// With --smtp-addr, an e-mailed report becomes an incident visible in the
+// API, and focal stops cleanly with the listener open.
+func TestSMTPIntakeInApp(t *testing.T) {
+	cfg := config.Default()
+	cfg.Addr, cfg.SMTPAddr = "127.0.0.1:0", "127.0.0.1:0"
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	a := app.New(cfg, nullLogger())
+	if err := a.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := a.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	}()
+	tok := coordinatorToken(t, a)
+	c, err := smtp.Dial(a.Mail.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg := "From: citizen@example.org\r\nSubject: Fake parcel SMS\r\nDate: Mon, 02 Nov 2026 10:00:00 +0000\r\n\r\nA text message links to hxxp://parcel-fee[.]example[.]com\r\n"
+	if err := c.SendMail("citizen@example.org", []string{"report@focal.example"}, strings.NewReader(msg)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, body := call(t, a, tok, "GET", "/api/v1/incidents?q=parcel", "", "")
+	if !strings.Contains(body, "Fake parcel SMS") || !strings.Contains(body, `"channel":"email"`) {
+		t.Errorf("incidents after e-mail = %s", body)
+	}
 }

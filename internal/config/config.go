@@ -32,6 +32,7 @@ type Config struct {
 	LogLevel        string        // debug, info, warn or error
 	ConfigFile      string        // the file the settings were read from, if any
 	ShutdownTimeout time.Duration // how long a graceful shutdown may take
+	SMTPAddr        string        // SMTP listener for e-mailed reports; "" = off
 }
 
 // Setting describes one configuration key.
@@ -78,6 +79,18 @@ var Settings = []Setting{
 				return err
 			}
 			c.NATS = v
+			return nil
+		}},
+	{Name: "smtp-addr", Env: "FOCAL_SMTP_ADDR", Usage: "SMTP listener for e-mailed reports and replies (host:port); empty = off",
+		apply: func(c *Config, v string) error {
+			if v == "" {
+				c.SMTPAddr = ""
+				return nil
+			}
+			if _, _, err := net.SplitHostPort(v); err != nil {
+				return fmt.Errorf("want host:port, got %q", v)
+			}
+			c.SMTPAddr = v
 			return nil
 		}},
 	{Name: "log-format", Env: "FOCAL_LOG_FORMAT", Default: "auto", Usage: "log format: auto (text on a terminal, else json), text or json",

@@ -1,0 +1,5 @@
+package mailin
+
+import "errors"
+
+func errorAs(err error, target any) bool { return errors.As(err, target) }
