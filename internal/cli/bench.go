@@ -25,10 +25,10 @@ import (
 func runBench(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fmt.Fprintln(env.Stdout, "Usage: focal bench store|bus|start [flags]\n\n  store   bulk insert rows through the store API (rows/s)\n  bus     JetStream publish + consume with acks (msgs/s)\n  start   cold start of 'focal serve' to /readyz = 200, idle RSS and shutdown time\n\nRun 'focal bench <name> --help' for its flags.")
+			fmt.Fprintln(env.Stdout, "Usage: focal bench store|bus|start [flags]\n\n  store   bulk insert rows through the store API (rows/s)\n  bus     JetStream publish + consume with acks (msgs/s)\n  start   cold start of 'focal serve' to /readyz = 200, idle RSS and shutdown time\n  incidents  incident list and search latency over a large incident table (p99 ms)\n\nRun 'focal bench <name> --help' for its flags.")
 			return nil
 		}
-		return usagef("want a benchmark name: store, bus or start")
+		return usagef("want a benchmark name: store, bus, start or incidents")
 	}
 	name, args := args[0], args[1:]
 	fs.Init("focal bench "+name, flag.ContinueOnError)
@@ -39,8 +39,10 @@ func runBench(ctx context.Context, env Env, fs *flag.FlagSet, args []string) err
 		return benchBus(ctx, env, fs, args)
 	case "start":
 		return benchStart(ctx, env, fs, args)
+	case "incidents":
+		return benchIncidents(ctx, env, fs, args)
 	}
-	return usagef("unknown benchmark %q: want store, bus or start", name)
+	return usagef("unknown benchmark %q: want store, bus, start or incidents", name)
 }
 
 func benchStore(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
@@ -246,3 +248,65 @@ func median(xs []float64) float64 {
 func maxOf(xs []float64) float64 {
 	return slices.Max(xs)
 }
+
+// benchIncidents seeds a database with many incidents and measures the
+// list and search queries of the triage desk.
+func benchIncidents(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
+	n := fs.Int("incidents", 1_000_000, "incidents to seed")
+	runs := fs.Int("runs", 200, "runs of each query")
+	db := fs.String("db", "", "database: empty for a temporary SQLite file, or postgres://… (tables are created in a scratch schema)")
+	if _, err := parse(env, fs, args, nil); err != nil {
+		return err
+	}
+	if *n <= 0 || *runs <= 0 {
+		return usagef("--incidents and --runs must be positive")
+	}
+	dir, err := os.MkdirTemp("", "focal-bench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	dsn := *db
+	if dsn != "" {
+		var drop func() error
+		if dsn, drop, err = store.ScratchSchema(ctx, dsn); err != nil {
+			return err
+		}
+		defer func() {
+			if err := drop(); err != nil {
+				fmt.Fprintf(env.Stderr, "drop scratch schema: %v\n", err)
+			}
+		}()
+	}
+	st, err := store.Open(ctx, dsn, dir)
+	if err != nil {
+		return fmt.Errorf("%w (set --db)", err)
+	}
+	defer st.Close()
+	if _, err := st.Migrate(ctx); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "incident bench: seeding %d incidents into %s\n", *n, st.Dialect())
+	start := time.Now()
+	if err := store.SeedIncidents(ctx, st, *n, nil); err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "seeded in %s\n", time.Since(start).Round(time.Millisecond))
+	res, err := store.BenchIncidentQueries(ctx, st, *runs)
+	if err != nil {
+		return err
+	}
+	var worstList, worstSearch time.Duration
+	for _, r := range res {
+		fmt.Fprintf(env.Stdout, "%-34s p50 %7.2f ms  p99 %7.2f ms  max %7.2f ms\n", r.Name, ms(r.P50), ms(r.P99), ms(r.Max))
+		if strings.HasPrefix(r.Name, "text search") {
+			worstSearch = max(worstSearch, r.P99)
+		} else {
+			worstList = max(worstList, r.P99)
+		}
+	}
+	fmt.Fprintf(env.Stdout, "%s, %d incidents: list p99 %.1f ms, text search p99 %.1f ms\n", st.Dialect(), *n, ms(worstList), ms(worstSearch))
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -102,3 +103,35 @@ func (r *benchRows) Values() ([]any, error) {
 }
 
 func (r *benchRows) Err() error { return nil }
+
+// ScratchSchema creates a throw-away schema in the PostgreSQL database at
+// dsn and returns a DSN that uses it, and a function that drops it.
+func ScratchSchema(ctx context.Context, dsn string) (string, func() error, error) {
+	var b [4]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return "", nil, err
+	}
+	schema := "focal_bench_" + hex.EncodeToString(b[:])
+	s, err := openPostgres(ctx, dsn)
+	if err != nil {
+		return "", nil, err
+	}
+	defer s.Close()
+	if _, err := s.db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", nil, fmt.Errorf("scratch schema: %w", err)
+	}
+	sep := "?"
+	if strings.Contains(dsn, "?") {
+		sep = "&"
+	}
+	drop := func() error {
+		s, err := openPostgres(context.Background(), dsn)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		_, err = s.db.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		return err
+	}
+	return dsn + sep + "search_path=" + schema, drop, nil
+}

@@ -256,7 +256,7 @@ type IncidentFilter struct {
 	TLP        focal.TLP
 	OrgID      int64
 	AssigneeID int64
-	Query      string // substring of reference, title or description
+	Query      string // words of reference, title or description (each a prefix; all must match)
 	BeforeID   int64  // keyset paging: incidents older than this id
 	Limit      int    // default 50, at most 500
 }
@@ -291,7 +291,8 @@ func (s *Store) Incidents(ctx context.Context, f IncidentFilter) ([]*focal.Incid
 		where = append(where, "i.status IN ("+strings.Join(ph, ",")+")")
 	}
 	if f.Class != "" {
-		add("i.id IN (SELECT incident_id FROM incident_classes WHERE class = $%d)", f.Class)
+		// EXISTS lets the newest-first walk stop after a page of matches.
+		add("EXISTS (SELECT 1 FROM incident_classes c WHERE c.incident_id = i.id AND c.class = $%d)", f.Class)
 	}
 	if f.TLP != "" {
 		add("i.tlp = $%d", string(f.TLP))
@@ -303,7 +304,12 @@ func (s *Store) Incidents(ctx context.Context, f IncidentFilter) ([]*focal.Incid
 		add("i.assignee_id = $%d", f.AssigneeID)
 	}
 	if f.Query != "" {
-		add("i.search LIKE $%d ESCAPE '\\'", "%"+likeEscape(strings.ToLower(f.Query))+"%")
+		cond, arg, ok := s.textSearch(f.Query, len(args)+1)
+		if !ok {
+			return nil, nil // nothing searchable in the query: no match
+		}
+		args = append(args, arg)
+		where = append(where, cond)
 	}
 	if f.BeforeID > 0 {
 		add("i.id < $%d", f.BeforeID)

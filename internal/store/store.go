@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -202,4 +203,34 @@ func notFound(err error, what string) error {
 		return focal.Errorf(focal.ENOTFOUND, "%s not found", what)
 	}
 	return err
+}
+
+// textSearch returns the SQL condition matching incident alias i against
+// the user's words in q (every word, each as a prefix), with the match
+// expression as the argument at position n, or ok=false when q holds no
+// searchable word. It is the one place the dialects' full-text search
+// differs: FTS5 on SQLite, tsvector on PostgreSQL.
+func (s *Store) textSearch(q string, n int) (cond string, arg string, ok bool) {
+	var words []string
+	for _, w := range strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) {
+		if len(words) == 16 {
+			break
+		}
+		words = append(words, w)
+	}
+	if len(words) == 0 {
+		return "", "", false
+	}
+	if s.dialect == Postgres {
+		for i, w := range words {
+			words[i] = w + ":*"
+		}
+		return fmt.Sprintf("i.search_tsv @@ to_tsquery('simple', $%d)", n), strings.Join(words, " & "), true
+	}
+	for i, w := range words {
+		words[i] = `"` + w + `"*`
+	}
+	return fmt.Sprintf("i.id IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH $%d)", n), strings.Join(words, " "), true
 }
