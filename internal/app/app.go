@@ -21,6 +21,7 @@ import (
 	"focal/internal/bus"
 	"focal/internal/config"
 	"focal/internal/httpauth"
+	"focal/internal/iodef"
 	"focal/internal/lookup"
 	"focal/internal/mailin"
 	"focal/internal/restapi"
@@ -112,7 +113,8 @@ func (a *App) Run(ctx context.Context) (err error) {
 	a.workers.Go(func() { a.purgeSessions(wctx, time.Hour) })
 
 	a.Auth = httpauth.New(a.Store, a.Logger)
-	a.API = &restapi.API{Store: a.Store, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged}
+	a.API = &restapi.API{Store: a.Store, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged,
+		Team: iodef.Team{Name: a.Config.TeamName, Email: a.Config.TeamEmail}}
 
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(

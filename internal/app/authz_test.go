@@ -106,6 +106,7 @@ var matrix = map[string]expect{
 	"GET /api/v1/incidents/{id}/journal":  with(incidentRead, expect{"constituent-other": forbid}),
 	"POST /api/v1/incidents/{id}/journal": with(incidentWrite, expect{"coordinator": noBody, "handler": noBody}),
 	"GET /api/v1/metrics/incidents":       incidentRead,
+	"GET /api/v1/incidents/{id}/iodef":    with(incidentRead, expect{"constituent-other": forbid}),
 
 	// The web UI: an anonymous GET is redirected to the login page, an
 	// anonymous POST gets 401; a successful form answers 303.

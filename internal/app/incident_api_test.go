@@ -109,3 +109,27 @@ func TestSMTPIntakeInApp(t *testing.T) {
 		t.Errorf("incidents after e-mail = %s", body)
 	}
 }
+
+// The IODEF export names the team, maps the TLP and carries the incident.
+func TestIODEFExport(t *testing.T) {
+	a := mustRun(t)
+	tok := coordinatorToken(t, a)
+	status, body := call(t, a, tok, "POST", "/api/v1/incidents", "application/json",
+		`{"title":"Scanner hitting our VPN","classification":[{"class":"information-gathering","type":"scanner"}],"tlp":"AMBER+STRICT","observables":[{"kind":"ipv4","value":"203.0.113.9"}]}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create = %d %s", status, body)
+	}
+	var inc struct{ ID int64 }
+	if err := json.Unmarshal([]byte(body), &inc); err != nil {
+		t.Fatal(err)
+	}
+	status, body = call(t, a, tok, "GET", "/api/v1/incidents/"+jsonInt(inc.ID)+"/iodef", "", "")
+	if status != http.StatusOK {
+		t.Fatalf("iodef = %d %s", status, body)
+	}
+	for _, want := range []string{"urn:ietf:params:xml:ns:iodef-2.0", `name="focal.invalid"`, `ext-restriction="amber+strict"`, "203.0.113.9", "Scanner hitting our VPN"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("IODEF lacks %q", want)
+		}
+	}
+}

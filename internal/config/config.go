@@ -13,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"sort"
@@ -33,6 +34,8 @@ type Config struct {
 	ConfigFile      string        // the file the settings were read from, if any
 	ShutdownTimeout time.Duration // how long a graceful shutdown may take
 	SMTPAddr        string        // SMTP listener for e-mailed reports; "" = off
+	TeamName        string        // the team's domain name, e.g. cert.example
+	TeamEmail       string        // the team's contact address
 }
 
 // Setting describes one configuration key.
@@ -91,6 +94,24 @@ var Settings = []Setting{
 				return fmt.Errorf("want host:port, got %q", v)
 			}
 			c.SMTPAddr = v
+			return nil
+		}},
+	{Name: "team-name", Env: "FOCAL_TEAM_NAME", Default: "focal.invalid", Usage: "the team's domain name, used to name it in exports (IODEF IncidentID@name), e.g. cert.example",
+		apply: func(c *Config, v string) error {
+			if strings.TrimSpace(v) == "" || strings.ContainsAny(v, " \t/@") {
+				return fmt.Errorf("want a domain name such as cert.example, got %q", v)
+			}
+			c.TeamName = v
+			return nil
+		}},
+	{Name: "team-email", Env: "FOCAL_TEAM_EMAIL", Usage: "the team's contact e-mail address, used in exports and notifications",
+		apply: func(c *Config, v string) error {
+			if v != "" {
+				if _, err := mail.ParseAddress(v); err != nil || strings.ContainsAny(v, "<> ") {
+					return fmt.Errorf("want a bare e-mail address, got %q", v)
+				}
+			}
+			c.TeamEmail = v
 			return nil
 		}},
 	{Name: "log-format", Env: "FOCAL_LOG_FORMAT", Default: "auto", Usage: "log format: auto (text on a terminal, else json), text or json",

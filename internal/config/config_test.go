@@ -34,7 +34,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Addr: "127.0.0.1:8080", DataDir: "./focal-data", LogFormat: "auto", LogLevel: "info", ShutdownTimeout: 10 * time.Second}
+	want := Config{Addr: "127.0.0.1:8080", DataDir: "./focal-data", LogFormat: "auto", LogLevel: "info", ShutdownTimeout: 10 * time.Second, TeamName: "focal.invalid"}
 	if c != want {
 		t.Errorf("Load() = %+v, want %+v", c, want)
 	}

@@ -1,12 +1,14 @@
 package restapi
 
 import (
+	"bytes"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
 	"focal/internal/focal"
+	"focal/internal/iodef"
 	"focal/internal/store"
 )
 
@@ -321,4 +323,43 @@ func (a *API) addJournal(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// exportIODEF answers the incident as an IODEF v2 (RFC 7970) document, with
+// the TLP mapped to IODEF restrictions. Only staff get the reporter's
+// personal data in it.
+func (a *API) exportIODEF(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	ctx := r.Context()
+	i, err := a.Store.Incident(ctx, id)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	obs, err := a.Store.Observables(ctx, id)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	journal, err := a.Store.Journal(ctx, id)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	var buf bytes.Buffer
+	p := focal.PrincipalFromContext(ctx)
+	if err := iodef.Encode(&buf, a.Team, i, obs, journal, iodef.Options{IncludePersonal: p.Role.Staff()}); err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/xml; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+i.Ref+`.iodef.xml"`)
+	w.Header().Set("Cache-Control", "no-store")
+	if _, err := buf.WriteTo(w); err != nil {
+		a.Logger.Debug("write iodef", "err", err)
+	}
 }

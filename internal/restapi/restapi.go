@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"focal/internal/focal"
+	"focal/internal/iodef"
 	"focal/internal/lookup"
 	"focal/internal/server"
 	"focal/internal/store"
@@ -34,6 +35,8 @@ type API struct {
 	ConstituencyChanged func()
 	// Extract finds observables in report text; nil extracts none.
 	Extract func(text string) []focal.Observable
+	// Team names the CIRT in exports (IODEF).
+	Team iodef.Team
 	// Calendar is the team's working hours for business-hours SLA targets;
 	// nil means Monday to Friday, 09:00–17:00 UTC.
 	Calendar *focal.Calendar
@@ -66,6 +69,7 @@ func (a *API) Routes() []server.Route {
 		r("PATCH", "/api/v1/incidents/{id}", focal.KindIncident, update, a.updateIncident),
 		r("GET", "/api/v1/incidents/{id}/journal", focal.KindIncident, read, a.getJournal),
 		r("POST", "/api/v1/incidents/{id}/journal", focal.KindIncident, update, a.addJournal),
+		r("GET", "/api/v1/incidents/{id}/iodef", focal.KindIncident, read, a.exportIODEF),
 		r("GET", "/api/v1/metrics/incidents", focal.KindIncident, read, a.incidentMetrics),
 	}
 }
