@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -13,10 +14,15 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
+	"focal/internal/app"
+	"focal/internal/auth"
 	"focal/internal/bus"
+	"focal/internal/config"
+	"focal/internal/focal"
 	"focal/internal/store"
 )
 
@@ -25,7 +31,7 @@ import (
 func runBench(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fmt.Fprintln(env.Stdout, "Usage: focal bench store|bus|start [flags]\n\n  store   bulk insert rows through the store API (rows/s)\n  bus     JetStream publish + consume with acks (msgs/s)\n  start   cold start of 'focal serve' to /readyz = 200, idle RSS and shutdown time\n  incidents  incident list and search latency over a large incident table (p99 ms)\n\nRun 'focal bench <name> --help' for its flags.")
+			fmt.Fprintln(env.Stdout, "Usage: focal bench store|bus|start [flags]\n\n  store   bulk insert rows through the store API (rows/s)\n  bus     JetStream publish + consume with acks (msgs/s)\n  start   cold start of 'focal serve' to /readyz = 200, idle RSS and shutdown time\n  incidents  incident list and search latency over a large incident table (p99 ms)\n  intake  incident submissions per second through the REST API\n\nRun 'focal bench <name> --help' for its flags.")
 			return nil
 		}
 		return usagef("want a benchmark name: store, bus, start or incidents")
@@ -41,6 +47,8 @@ func runBench(ctx context.Context, env Env, fs *flag.FlagSet, args []string) err
 		return benchStart(ctx, env, fs, args)
 	case "incidents":
 		return benchIncidents(ctx, env, fs, args)
+	case "intake":
+		return benchIntake(ctx, env, fs, args)
 	}
 	return usagef("unknown benchmark %q: want store, bus, start or incidents", name)
 }
@@ -310,3 +318,109 @@ func benchIncidents(ctx context.Context, env Env, fs *flag.FlagSet, args []strin
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// benchIntake starts focal on embedded defaults and measures incident
+// submissions per second through POST /api/v1/incidents over loopback,
+// then checks every submission is stored exactly once.
+func benchIntake(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
+	n := fs.Int("reports", 20_000, "reports to submit")
+	workers := fs.Int("clients", 32, "concurrent HTTP clients")
+	if _, err := parse(env, fs, args, nil); err != nil {
+		return err
+	}
+	if *n <= 0 || *workers <= 0 {
+		return usagef("--reports and --clients must be positive")
+	}
+	dir, err := os.MkdirTemp("", "focal-bench-intake-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	cfg := config.Default()
+	cfg.Addr, cfg.DataDir = "127.0.0.1:0", filepath.Join(dir, "data")
+	a := app.New(cfg, NewLogger(io.Discard, "json", "error"))
+	if err := a.Run(ctx); err != nil {
+		return err
+	}
+	defer a.Close()
+	tok, err := benchToken(ctx, a)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "intake bench: %d reports from %d clients to %s (SQLite, embedded NATS)\n", *n, *workers, a.URL())
+	jobs := make(chan int)
+	errs := make(chan error, *workers)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *workers}, Timeout: 30 * time.Second}
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := 0; w < *workers; w++ {
+		wg.Go(func() {
+			for j := range jobs {
+				body := fmt.Sprintf(`{"title":"Bench report %d","description":"phishing page at hxxp://bank-%d[.]example[.]net seen from 198.51.100.%d","classification":[{"class":"fraud","type":"phishing"}],"tlp":"AMBER","observables":[{"kind":"ipv4","value":"198.51.100.%d"}]}`, j, j, j%256, j%256)
+				req, err := http.NewRequestWithContext(ctx, "POST", a.URL()+"/api/v1/incidents", strings.NewReader(body))
+				if err != nil {
+					errs <- err
+					return
+				}
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+tok)
+				resp, err := client.Do(req)
+				if err != nil {
+					errs <- err
+					return
+				}
+				_, _ = io.Copy(io.Discard, resp.Body) // drain for keep-alive; the status is what counts
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusCreated {
+					errs <- fmt.Errorf("report %d: status %d", j, resp.StatusCode)
+					return
+				}
+			}
+		})
+	}
+	var firstErr error
+feed:
+	for j := 0; j < *n; j++ {
+		select {
+		case jobs <- j:
+		case firstErr = <-errs:
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr == nil {
+		select {
+		case firstErr = <-errs:
+		default:
+		}
+	}
+	if firstErr != nil {
+		return firstErr
+	}
+	var stored int
+	if err := a.Store.Reader().QueryRowContext(ctx, "SELECT COUNT(*) FROM incidents").Scan(&stored); err != nil {
+		return err
+	}
+	if stored != *n {
+		return fmt.Errorf("%d reports stored, want %d", stored, *n)
+	}
+	fmt.Fprintf(env.Stdout, "stored %d of %d reports in %s, none lost\n", stored, *n, elapsed.Round(time.Millisecond))
+	fmt.Fprintf(env.Stdout, "API intake: %.0f reports/s\n", float64(*n)/elapsed.Seconds())
+	return nil
+}
+
+// benchToken creates a handler account with an API token in a's store.
+func benchToken(ctx context.Context, a *app.App) (string, error) {
+	sys := focal.NewContextWithPrincipal(ctx, focal.System())
+	u := &focal.User{Name: "bench", Role: focal.RoleHandler}
+	if err := a.Store.CreateUser(sys, u, ""); err != nil {
+		return "", err
+	}
+	tok, hash, err := auth.NewToken(auth.APITokenPrefix)
+	if err != nil {
+		return "", err
+	}
+	return tok, a.Store.CreateToken(sys, &focal.Token{UserID: u.ID, Scope: "write", ExpiresAt: time.Now().Add(time.Hour)}, hash)
+}

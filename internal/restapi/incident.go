@@ -119,13 +119,12 @@ func (a *API) createIncident(w http.ResponseWriter, r *http.Request) {
 		a.Error(w, r, err)
 		return
 	}
-	created, err := a.Store.Incident(r.Context(), i.ID)
-	if err != nil {
-		a.Error(w, r, err)
-		return
-	}
+	// The creator gets back what it sent, as stored: no second read (and
+	// no view to audit) on the intake path.
+	b := incidentToBody(focal.PrincipalFromContext(r.Context()), i)
+	b.Observables = obs
 	w.Header().Set("Location", "/api/v1/incidents/"+strconv.FormatInt(i.ID, 10))
-	a.writeJSON(w, http.StatusCreated, incidentToBody(focal.PrincipalFromContext(r.Context()), created))
+	a.writeJSON(w, http.StatusCreated, b)
 }
 
 func (a *API) listIncidents(w http.ResponseWriter, r *http.Request) {
