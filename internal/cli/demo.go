@@ -101,7 +101,7 @@ func printBanner(env Env, url, dataDir string, temporary bool, res demo.Result) 
 	} else {
 		fmt.Fprintf(w, "    data:    %s (reset at each demo start)\n", dataDir)
 	}
-	fmt.Fprintf(w, "    sample:  %d organisations of a fictional constituency\n", res.Organisations)
+	fmt.Fprintf(w, "    sample:  %d organisations of a fictional constituency, %d incidents over the last month\n", res.Organisations, res.Incidents)
 	if len(res.Logins) > 0 {
 		fmt.Fprintln(w, "    logins (name / password):")
 		for _, l := range res.Logins {

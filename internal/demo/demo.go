@@ -27,6 +27,7 @@ type Login struct {
 // Result says what Seed created.
 type Result struct {
 	Organisations int
+	Incidents     int
 	Logins        []Login
 }
 
@@ -81,6 +82,7 @@ func Seed(ctx context.Context, st *store.Store) (Result, error) {
 	ctx = focal.NewContextWithRemote(focal.NewContextWithPrincipal(ctx, focal.System()), "demo")
 	var res Result
 	orgIDs := map[string]int64{}
+	var orgNames []string
 	for _, d := range constituency {
 		o := &focal.Organisation{Name: d.name, Sector: d.sector, Country: d.country, ASNs: d.asns, Domains: d.domains,
 			Contacts: []focal.Contact{{Email: d.abuse, Role: "abuse", Language: d.lang}},
@@ -95,18 +97,28 @@ func Seed(ctx context.Context, st *store.Store) (Result, error) {
 			return res, fmt.Errorf("demo: organisation %s: %w", d.name, err)
 		}
 		orgIDs[d.name] = o.ID
+		orgNames = append(orgNames, d.name)
 		res.Organisations++
 	}
+	var handlerID int64
 	for _, l := range logins {
 		hash, err := auth.HashPassword(l.Password, auth.DefaultParams)
 		if err != nil {
 			return res, fmt.Errorf("demo: %w", err)
 		}
-		u := &focal.User{Name: l.Name, Role: l.Role, OrgID: orgIDs[l.Org]}
+		u := &focal.User{Name: l.Name, Role: l.Role, OrgID: orgIDs[l.Org], RestrictedAccess: l.Role == focal.RoleHandler}
 		if err := st.CreateUser(ctx, u, hash); err != nil {
 			return res, fmt.Errorf("demo: user %s: %w", l.Name, err)
 		}
+		if l.Role == focal.RoleHandler {
+			handlerID = u.ID
+		}
 		res.Logins = append(res.Logins, l)
+	}
+	n, err := seedIncidents(ctx, st, orgNames, orgIDs, handlerID)
+	res.Incidents = n
+	if err != nil {
+		return res, err
 	}
 	if err := st.SetMeta(ctx, MarkerKey, time.Now().UTC().Format(time.RFC3339)); err != nil {
 		return res, fmt.Errorf("demo: %w", err)

@@ -18,6 +18,20 @@ func TestSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if res.Incidents < 100 {
+		t.Errorf("Seed made %d incidents, want a month's worth (at least 100)", res.Incidents)
+	}
+	handler, _, err := s.Credentials(ctx, "handler")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hctx := focal.NewContextWithPrincipal(ctx, handler.Principal())
+	for _, st := range []focal.Status{focal.StatusNew, focal.StatusInProgress, focal.StatusClosed} {
+		list, err := s.Incidents(hctx, store.IncidentFilter{Status: []focal.Status{st}})
+		if err != nil || len(list) == 0 {
+			t.Errorf("demo has no %s incidents (%v)", st, err)
+		}
+	}
 	if res.Organisations < 12 {
 		t.Errorf("Seed made %d organisations, want at least a dozen", res.Organisations)
 	}

@@ -196,3 +196,35 @@ func TestIncidentViewsAreAudited(t *testing.T) {
 		}
 	})
 }
+
+func TestImportIncident(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		t0 := time.Now().UTC().Add(-72 * time.Hour).Truncate(time.Millisecond)
+		i := &focal.Incident{Title: "Imported from the old tracker", Status: focal.StatusResolved, Severity: focal.SeverityHigh,
+			Classifications: []focal.Classification{{Class: "malicious-code", Type: "infected-system"}},
+			Milestones:      focal.Milestones{Reported: t0, Acknowledged: t0.Add(time.Hour), Triaged: t0.Add(2 * time.Hour), Resolved: t0.Add(30 * time.Hour)}}
+		journal := []focal.JournalEntry{{At: t0.Add(time.Hour), Author: "old-tool", Kind: "note", Body: "picked up"}}
+		handler := as(focal.Principal{UserID: 60, Name: "hank", Role: focal.RoleHandler})
+		if err := s.ImportIncident(handler, i, nil, journal); focal.ErrorCode(err) != focal.EFORBIDDEN {
+			t.Errorf("handler import = %v, want forbidden", err)
+		}
+		if err := s.ImportIncident(sys(), i, nil, journal); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Incident(handler, i.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != focal.StatusResolved || !got.Milestones.Resolved.Equal(t0.Add(30*time.Hour)) {
+			t.Errorf("imported = %s resolved %v", got.Status, got.Milestones.Resolved)
+		}
+		j, err := s.Journal(handler, i.ID)
+		if err != nil || len(j) != 1 || j[0].Author != "old-tool" {
+			t.Errorf("journal = %+v, %v", j, err)
+		}
+		bad := &focal.Incident{Title: "Time travel", Milestones: focal.Milestones{Reported: t0, Resolved: t0.Add(-time.Hour)}}
+		if err := s.ImportIncident(sys(), bad, nil, nil); focal.ErrorCode(err) != focal.EINVALID || !strings.Contains(err.Error(), "milestones.resolved") {
+			t.Errorf("import with a milestone before the report = %v, want invalid milestones.resolved", err)
+		}
+	})
+}
