@@ -31,7 +31,9 @@ var scenarios = []scenario{
 			return []focal.Observable{{Kind: "ipv4", Value: ip(r, "198.51.100")}, {Kind: "domain", Value: fmt.Sprintf("c2-%d.example.com", r.IntN(90)+10)}}
 		}},
 	{"information-gathering", "scanner", []string{"Port scans against %s from a foreign network", "SSH scanning of %s address space"}, focal.SeverityLow, 6,
-		func(r *rand.Rand) []focal.Observable { return []focal.Observable{{Kind: "ipv4", Value: ip(r, "203.0.113")}} }},
+		func(r *rand.Rand) []focal.Observable {
+			return []focal.Observable{{Kind: "ipv4", Value: ip(r, "203.0.113")}}
+		}},
 	{"availability", "ddos", []string{"DDoS against %s public portal", "Volumetric attack on %s DNS servers"}, focal.SeverityCritical, 3,
 		func(r *rand.Rand) []focal.Observable { return []focal.Observable{{Kind: "asn", Value: "AS64511"}} }},
 	{"intrusions", "application-compromise", []string{"Web shell found on a %s server", "SQL injection on the %s customer portal"}, focal.SeverityHigh, 3,
@@ -40,7 +42,9 @@ var scenarios = []scenario{
 		}},
 	{"information-content-security", "data-leak", []string{"Leaked credentials of %s staff on a paste site", "Customer data of %s offered for sale"}, focal.SeverityHigh, 2, nil},
 	{"vulnerable", "vulnerable-system", []string{"Unpatched VPN appliance at %s", "Exposed RDP service at %s"}, focal.SeverityMedium, 5,
-		func(r *rand.Rand) []focal.Observable { return []focal.Observable{{Kind: "ipv4", Value: ip(r, "192.0.2")}} }},
+		func(r *rand.Rand) []focal.Observable {
+			return []focal.Observable{{Kind: "ipv4", Value: ip(r, "192.0.2")}}
+		}},
 	{"abusive-content", "spam", []string{"Spam sent from %s mail servers"}, focal.SeverityLow, 3, nil},
 	{"information-content-security", "unauthorised-information-modification", []string{"Ransomware at %s", "Defacement of the %s website"}, focal.SeverityCritical, 2, nil},
 }
