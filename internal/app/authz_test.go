@@ -99,14 +99,18 @@ var matrix = map[string]expect{
 	"GET /api/v1/lookup/overlaps":       staffRead,
 	// Incidents: handlers work them, analysts read them, a constituent
 	// reads and reports its own organisation's, assessors and peers none.
-	"GET /api/v1/incidents":               incidentRead,
-	"POST /api/v1/incidents":              expect{"*": forbid, "anonymous": unauth, "coordinator": created, "handler": created, "constituent": created, "constituent-other": created},
-	"GET /api/v1/incidents/{id}":          with(incidentRead, expect{"constituent-other": forbid}),
-	"PATCH /api/v1/incidents/{id}":        incidentWrite,
-	"GET /api/v1/incidents/{id}/journal":  with(incidentRead, expect{"constituent-other": forbid}),
-	"POST /api/v1/incidents/{id}/journal": with(incidentWrite, expect{"coordinator": noBody, "handler": noBody}),
-	"GET /api/v1/metrics/incidents":       incidentRead,
-	"GET /api/v1/incidents/{id}/iodef":    with(incidentRead, expect{"constituent-other": forbid}),
+	"GET /api/v1/incidents":                     incidentRead,
+	"POST /api/v1/incidents":                    expect{"*": forbid, "anonymous": unauth, "coordinator": created, "handler": created, "constituent": created, "constituent-other": created},
+	"GET /api/v1/incidents/{id}":                with(incidentRead, expect{"constituent-other": forbid}),
+	"PATCH /api/v1/incidents/{id}":              incidentWrite,
+	"GET /api/v1/incidents/{id}/journal":        with(incidentRead, expect{"constituent-other": forbid}),
+	"POST /api/v1/incidents/{id}/journal":       with(incidentWrite, expect{"coordinator": noBody, "handler": noBody}),
+	"GET /api/v1/metrics/incidents":             incidentRead,
+	"GET /api/v1/incidents/{id}/iodef":          with(incidentRead, expect{"constituent-other": forbid}),
+	"GET /api/v1/incidents/{id}/tasks":          with(incidentRead, expect{"constituent-other": forbid}),
+	"POST /api/v1/incidents/{id}/tasks":         with(incidentWrite, expect{"coordinator": created, "handler": created}),
+	"PATCH /api/v1/incidents/{id}/tasks/{task}": with(incidentWrite, expect{"coordinator": noBody, "handler": noBody}),
+	"POST /api/v1/incidents/{id}/merge":         with(incidentWrite, expect{"coordinator": noBody, "handler": noBody}),
 
 	// The web UI: an anonymous GET is redirected to the login page, an
 	// anonymous POST gets 401; a successful form answers 303.
@@ -316,8 +320,24 @@ func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route
 		}
 		path = strings.Replace(path, "{id}", fmt.Sprint(i.ID), 1)
 		body = `{"severity":"high"}`
-		if strings.HasSuffix(rt.Path, "/journal") {
+		switch {
+		case strings.HasSuffix(rt.Path, "/journal"):
 			body = `{"body":"a note"}`
+		case strings.HasSuffix(rt.Path, "/tasks"):
+			body = `{"title":"a task"}`
+		case strings.HasSuffix(rt.Path, "/tasks/{task}"):
+			tk := &store.Task{IncidentID: i.ID, Title: "a task"}
+			if err := st.AddTask(sys, tk); err != nil {
+				t.Fatal(err)
+			}
+			path = strings.Replace(path, "{task}", fmt.Sprint(tk.ID), 1)
+			body = `{"done":true}`
+		case strings.HasSuffix(rt.Path, "/merge"):
+			survivor := &focal.Incident{Title: "Survivor " + unique, OrgID: target.ID}
+			if err := st.CreateIncident(sys, survivor, nil); err != nil {
+				t.Fatal(err)
+			}
+			body = fmt.Sprintf(`{"into":%d}`, survivor.ID)
 		}
 	case rt.Path == "/api/v1/incidents" && rt.Method == "POST":
 		body = fmt.Sprintf(`{"title":"Report %s","description":"phishing at hxxp://phish[.]example[.]net","classification":[{"class":"fraud","type":"phishing"}],"tlp":"AMBER"}`, unique)

@@ -70,6 +70,10 @@ func (a *API) Routes() []server.Route {
 		r("GET", "/api/v1/incidents/{id}/journal", focal.KindIncident, read, a.getJournal),
 		r("POST", "/api/v1/incidents/{id}/journal", focal.KindIncident, update, a.addJournal),
 		r("GET", "/api/v1/incidents/{id}/iodef", focal.KindIncident, read, a.exportIODEF),
+		r("GET", "/api/v1/incidents/{id}/tasks", focal.KindIncident, read, a.listTasks),
+		r("POST", "/api/v1/incidents/{id}/tasks", focal.KindIncident, update, a.addTask),
+		r("PATCH", "/api/v1/incidents/{id}/tasks/{task}", focal.KindIncident, update, a.updateTask),
+		r("POST", "/api/v1/incidents/{id}/merge", focal.KindIncident, update, a.mergeIncident),
 		r("GET", "/api/v1/metrics/incidents", focal.KindIncident, read, a.incidentMetrics),
 	}
 }

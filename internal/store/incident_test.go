@@ -228,3 +228,60 @@ func TestImportIncident(t *testing.T) {
 		}
 	})
 }
+
+func TestTasksAndMerge(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		handler := as(focal.Principal{UserID: 70, Name: "hank", Role: focal.RoleHandler})
+		a := &focal.Incident{Title: "Phishing reported by a citizen"}
+		b := &focal.Incident{Title: "Same phishing, reported by the bank"}
+		for n, i := range []*focal.Incident{a, b} {
+			obs := []focal.Observable{{Kind: "url", Value: "http://phish.example.net/" + strconv.Itoa(n)}}
+			if err := s.CreateIncident(handler, i, obs); err != nil {
+				t.Fatal(err)
+			}
+		}
+		due := time.Now().Add(4 * time.Hour).UTC().Truncate(time.Millisecond)
+		t1 := &store.Task{IncidentID: a.ID, Title: "Ask the host for a takedown", Due: due}
+		t2 := &store.Task{IncidentID: a.ID, Title: "Notify the bank"}
+		for _, tk := range []*store.Task{t2, t1} {
+			if err := s.AddTask(handler, tk); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.AddTask(handler, &store.Task{IncidentID: a.ID, Title: "  "}); focal.ErrorCode(err) != focal.EINVALID {
+			t.Errorf("empty task = %v, want invalid", err)
+		}
+		if err := s.CompleteTask(handler, a.ID, t2.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		tasks, err := s.Tasks(handler, a.ID)
+		if err != nil || len(tasks) != 2 || tasks[0].ID != t1.ID || !tasks[0].Due.Equal(due) || tasks[1].Done.IsZero() {
+			t.Errorf("Tasks = %+v, %v; want the open task with a due date first, then the done one", tasks, err)
+		}
+		if err := s.CompleteTask(handler, b.ID, t1.ID, true); focal.ErrorCode(err) != focal.ENOTFOUND {
+			t.Errorf("completing another incident's task = %v, want not found", err)
+		}
+		// Merge b into a.
+		if err := s.MergeIncident(handler, b.ID, b.ID, ""); focal.ErrorCode(err) != focal.EINVALID {
+			t.Errorf("merge into itself = %v, want invalid", err)
+		}
+		if err := s.MergeIncident(handler, b.ID, a.ID, "same URL"); err != nil {
+			t.Fatal(err)
+		}
+		gotB, err := s.Incident(handler, b.ID)
+		if err != nil || gotB.Status != focal.StatusMerged || gotB.MergedInto != a.ID || gotB.Milestones.Closed.IsZero() {
+			t.Errorf("merged incident = %+v, %v", gotB, err)
+		}
+		obs, err := s.Observables(handler, a.ID)
+		if err != nil || len(obs) != 2 {
+			t.Errorf("survivor observables = %v, %v; want both URLs", obs, err)
+		}
+		c := &focal.Incident{Title: "Third"}
+		if err := s.CreateIncident(handler, c, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.MergeIncident(handler, c.ID, b.ID, ""); focal.ErrorCode(err) != focal.EINVALID || !strings.Contains(err.Error(), "merge into that one") {
+			t.Errorf("merge into a merged incident = %v, want a pointer to the survivor", err)
+		}
+	})
+}
