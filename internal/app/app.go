@@ -114,7 +114,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 
 	a.Auth = httpauth.New(a.Store, a.Logger)
 	a.API = &restapi.API{Store: a.Store, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged,
-		Team: iodef.Team{Name: a.Config.TeamName, Email: a.Config.TeamEmail}}
+		Team: iodef.Team{Name: a.Config.TeamName, Email: a.Config.TeamEmail}, Extract: extractObservables}
 
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(

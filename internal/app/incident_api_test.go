@@ -55,6 +55,10 @@ func TestIncidentAPILifecycle(t *testing.T) {
 			t.Errorf("journal lacks %q: %s", want, body)
 		}
 	}
+	_, body = call(t, a, tok, "GET", path, "", "")
+	if !strings.Contains(body, `"value":"https://bank-login.example.net/"`) || !strings.Contains(body, `"value":"bank-login.example.net"`) {
+		t.Errorf("the defanged URL in the description was not extracted (refanged) as observables: %s", body)
+	}
 	_, body = call(t, a, tok, "GET", "/api/v1/incidents?status=resolved&q=phishing", "", "")
 	if !strings.Contains(body, inc.Ref) {
 		t.Errorf("filtered list lacks %s: %s", inc.Ref, body)
