@@ -136,7 +136,8 @@ func (a *App) Run(ctx context.Context) (err error) {
 	if err := a.Server.Mount(a.API.Routes(), a.API.Error); err != nil {
 		return err
 	}
-	u, err := ui.New(ui.Config{Store: a.Store, Auth: a.Auth, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged})
+	u, err := ui.New(ui.Config{Store: a.Store, Auth: a.Auth, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged,
+		Extract: extractObservables})
 	if err != nil {
 		return err
 	}

@@ -134,6 +134,20 @@ var matrix = map[string]expect{
 	"GET /account":                    with(anyAccount, expect{"anonymous": see}),
 	"POST /account/password":          with(anyAccount, expect{"*": badForm, "coordinator-readonly": forbid}), // accounts have no password: "wrong password"
 	"GET /audit":                      with(coordinatorRW, expect{"anonymous": see, "coordinator-readonly": ok}),
+	// The public report form is open to everyone; the fixture posts a form
+	// without the human check's token, which is refused.
+	"GET /report":      public,
+	"POST /report":     expect{"*": badForm},
+	"GET /report/sent": expect{"*": notFound}, // without a signed reference
+	// Incidents in the UI follow the API's rules.
+	"GET /incidents":               with(incidentRead, expect{"anonymous": see}),
+	"GET /incidents/new":           expect{"*": forbid, "anonymous": see, "coordinator": ok, "handler": ok, "constituent": ok, "constituent-other": ok},
+	"POST /incidents":              expect{"*": forbid, "anonymous": unauth, "coordinator": see, "handler": see, "constituent": see, "constituent-other": see},
+	"GET /incidents/metrics":       with(incidentRead, expect{"anonymous": see}),
+	"GET /incidents/{id}":          with(incidentRead, expect{"anonymous": see, "constituent-other": forbid}),
+	"GET /incidents/{id}/content":  with(incidentRead, expect{"anonymous": see, "constituent-other": forbid}),
+	"POST /incidents/{id}":         with(incidentWrite, expect{"coordinator": see, "handler": see}),
+	"POST /incidents/{id}/journal": with(incidentWrite, expect{"coordinator": see, "handler": see}),
 }
 
 func (e expect) status(label string) int {
@@ -363,6 +377,18 @@ func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route
 		body = "name=New+" + unique + "&sector=isp&country=FR&networks=198.51.100.0%2F24"
 	case rt.Path == "/users" && rt.Method == "POST":
 		body = "name=new-" + unique + "&role=handler&password=correct+horse+battery+staple"
+	case strings.HasPrefix(rt.Path, "/incidents/{id}"):
+		i := &focal.Incident{Title: "UI fixture " + unique, OrgID: target.ID, Classifications: []focal.Classification{{Class: "fraud", Type: "phishing"}}}
+		if err := st.CreateIncident(sys, i, nil); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.Replace(path, "{id}", fmt.Sprint(i.ID), 1)
+		body = "severity=high"
+		if strings.HasSuffix(rt.Path, "/journal") {
+			body = "kind=note&body=a+note"
+		}
+	case rt.Path == "/incidents" && rt.Method == "POST":
+		body = "title=Report+" + unique + "&classification=fraud%2Fphishing&tlp=AMBER"
 	case rt.Path == "/{$}":
 		path = "/"
 	case rt.Path == "/account/password":

@@ -7,11 +7,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/emersion/go-smtp"
 
 	"focal/internal/app"
+	"focal/internal/auth"
 	"focal/internal/config"
+	"focal/internal/focal"
 )
 
 // An incident goes through its lifecycle over the API, and the handling
@@ -135,5 +138,38 @@ func TestIODEFExport(t *testing.T) {
 		if !strings.Contains(body, want) {
 			t.Errorf("IODEF lacks %q", want)
 		}
+	}
+}
+
+// A public report belongs to no organisation: no constituent may read it.
+func TestConstituentCannotReadUnassignedIncident(t *testing.T) {
+	a := mustRun(t)
+	sys := focal.NewContextWithPrincipal(context.Background(), focal.System())
+	org := &focal.Organisation{Name: "Alpha", Sector: "isp", Country: "FR"}
+	if err := a.Store.CreateOrganisation(sys, org); err != nil {
+		t.Fatal(err)
+	}
+	pub := &focal.Incident{Title: "Citizen report"}
+	if err := a.Store.CreateIncident(focal.NewContextWithPrincipal(context.Background(), focal.Anonymous()), pub, nil); err != nil {
+		t.Fatal(err)
+	}
+	u := &focal.User{Name: "cons", Role: focal.RoleConstituent, OrgID: org.ID}
+	if err := a.Store.CreateUser(sys, u, ""); err != nil {
+		t.Fatal(err)
+	}
+	tok, hash, err := auth.NewToken(auth.APITokenPrefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Store.CreateToken(sys, &focal.Token{UserID: u.ID, Scope: "read", ExpiresAt: time.Now().Add(time.Hour)}, hash); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/v1/incidents/" + jsonInt(pub.ID), "/api/v1/incidents/" + jsonInt(pub.ID) + "/journal", "/api/v1/incidents/" + jsonInt(pub.ID) + "/iodef"} {
+		if status, body := call(t, a, tok, "GET", path, "", ""); status != http.StatusForbidden {
+			t.Errorf("constituent GET %s = %d %s, want 403", path, status, body)
+		}
+	}
+	if _, body := call(t, a, tok, "GET", "/api/v1/incidents", "", ""); strings.Contains(body, "Citizen report") {
+		t.Errorf("constituent list shows a report of no organisation: %s", body)
 	}
 }

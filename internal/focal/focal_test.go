@@ -46,6 +46,12 @@ func TestAuthorize(t *testing.T) {
 		{"unbound-constituent-nothing", unbound, ActionRead, org(0, ""), EFORBIDDEN},
 		{"constituent-dashboard", consA, ActionRead, Resource{Kind: KindDashboard}, ""},
 		{"peer-no-orgs", peer, ActionRead, org(0, TLPClear), EFORBIDDEN},
+		{"constituent-own-incident", consA, ActionRead, Resource{Kind: KindIncident, Object: true, OrgID: 10, TLP: TLPAmber}, ""},
+		{"constituent-incident-of-no-org", consA, ActionRead, Resource{Kind: KindIncident, Object: true, TLP: TLPAmber}, EFORBIDDEN},
+		{"constituent-incident-of-other", consA, ActionRead, Resource{Kind: KindIncident, Object: true, OrgID: 11, TLP: TLPClear}, EFORBIDDEN},
+		{"constituent-incident-red", consA, ActionRead, Resource{Kind: KindIncident, Object: true, OrgID: 10, TLP: TLPRed}, EFORBIDDEN},
+		{"constituent-incident-list", consA, ActionRead, Resource{Kind: KindIncident}, ""},
+		{"constituent-reports", consA, ActionCreate, Resource{Kind: KindIncident}, ""},
 		{"peer-no-dashboard", peer, ActionRead, Resource{Kind: KindDashboard}, EFORBIDDEN},
 	}
 	for _, tt := range tests {

@@ -27,11 +27,13 @@ const (
 	KindReport       Kind = "report"       // the public report form: anyone may create
 )
 
-// Resource describes the object of an action. OrgID is the organisation the
-// object belongs to (0 for none, or for a listing that the store scopes with
-// OrgScope); OwnerID the user it belongs to; TLP its label, if any.
+// Resource describes the object of an action. Object is true when it is
+// one particular object rather than a kind (a route guard or a listing the
+// store scopes with OrgScope); OrgID is the organisation the object belongs
+// to (0 for none); OwnerID the user it belongs to; TLP its label, if any.
 type Resource struct {
 	Kind    Kind
+	Object  bool
 	OrgID   int64
 	OwnerID int64
 	TLP     TLP
@@ -121,10 +123,11 @@ func Authorize(p Principal, a Action, r Resource) error {
 				return nil
 			}
 		case KindIncident:
-			// Only its own organisation's incidents, never another's,
-			// whatever their TLP; never TLP:RED; it may report new ones.
-			ownOrListing := p.OrgID != 0 && (r.OrgID == 0 || r.OrgID == p.OrgID)
-			if ownOrListing && r.TLP != TLPRed && (a == ActionRead || a == ActionCreate) {
+			// Only its own organisation's incidents — an incident of no
+			// organisation is not its own — never TLP:RED; it may report
+			// new ones and list (the store scopes the listing).
+			own := p.OrgID != 0 && (!r.Object || r.OrgID == p.OrgID)
+			if own && r.TLP != TLPRed && (a == ActionRead || a == ActionCreate) {
 				return nil
 			}
 		}

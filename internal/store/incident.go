@@ -14,7 +14,7 @@ import (
 
 // incidentResource is what the policy sees of an incident.
 func incidentResource(i *focal.Incident) focal.Resource {
-	return focal.Resource{Kind: focal.KindIncident, OrgID: i.OrgID, TLP: i.TLP, Restricted: i.Restricted()}
+	return focal.Resource{Kind: focal.KindIncident, Object: true, OrgID: i.OrgID, TLP: i.TLP, Restricted: i.Restricted()}
 }
 
 func ms(t time.Time) int64 {
@@ -59,9 +59,10 @@ func (s *Store) CreateIncident(ctx context.Context, i *focal.Incident, obs []foc
 	}
 	r := incidentResource(i)
 	r.Kind = kind
-	// Whoever may report may create it, restricted or not: the check on
-	// restricted categories applies to reading it back.
-	r.Restricted = false
+	// Whoever may report may create it, restricted or not, for an
+	// organisation or none: the checks on restricted categories and on
+	// the organisation apply to reading it back.
+	r.Restricted, r.Object = false, false
 	if err := focal.Authorize(p, focal.ActionCreate, r); err != nil {
 		return err
 	}
@@ -303,13 +304,15 @@ func (s *Store) Incidents(ctx context.Context, f IncidentFilter) ([]*focal.Incid
 	if f.AssigneeID != 0 {
 		add("i.assignee_id = $%d", f.AssigneeID)
 	}
+	order := "i.id"
 	if f.Query != "" {
-		cond, arg, ok := s.textSearch(f.Query, len(args)+1)
+		cond, arg, searchOrder, ok := s.textSearch(f.Query, len(args)+1)
 		if !ok {
 			return nil, nil // nothing searchable in the query: no match
 		}
 		args = append(args, arg)
 		where = append(where, cond)
+		order = searchOrder
 	}
 	if f.BeforeID > 0 {
 		add("i.id < $%d", f.BeforeID)
@@ -323,7 +326,7 @@ func (s *Store) Incidents(ctx context.Context, f IncidentFilter) ([]*focal.Incid
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	q += fmt.Sprintf(" ORDER BY i.id DESC LIMIT %d", limit)
+	q += fmt.Sprintf(" ORDER BY %s DESC LIMIT %d", order, limit)
 	var out []*focal.Incident
 	byID := map[int64]*focal.Incident{}
 	err := eachRow(ctx, s.rdb, q, args, func(r *sql.Rows) error {
@@ -514,11 +517,8 @@ func (s *Store) AddJournal(ctx context.Context, id int64, kind string, tlp focal
 // Journal returns an incident's journal, oldest first, without entries
 // whose TLP the principal may not read.
 func (s *Store) Journal(ctx context.Context, id int64) ([]focal.JournalEntry, error) {
-	i, err := s.loadIncident(ctx, s.rdb, id)
+	i, err := s.visibleIncident(ctx, id)
 	if err != nil {
-		return nil, err
-	}
-	if err := authorize(ctx, focal.ActionRead, incidentResource(i)); err != nil {
 		return nil, err
 	}
 	p := focal.PrincipalFromContext(ctx)
@@ -541,9 +541,23 @@ func (s *Store) Journal(ctx context.Context, id int64) ([]focal.JournalEntry, er
 	return out, err
 }
 
+// visibleIncident loads an incident the principal may read, without
+// recording a view: for reads of its parts (observables, tasks, related
+// incidents) that follow the one audited read of the incident itself.
+func (s *Store) visibleIncident(ctx context.Context, id int64) (*focal.Incident, error) {
+	i, err := s.loadIncident(ctx, s.rdb, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := authorize(ctx, focal.ActionRead, incidentResource(i)); err != nil {
+		return nil, err
+	}
+	return i, nil
+}
+
 // Observables returns an incident's observables.
 func (s *Store) Observables(ctx context.Context, id int64) ([]focal.Observable, error) {
-	if _, err := s.Incident(ctx, id); err != nil {
+	if _, err := s.visibleIncident(ctx, id); err != nil {
 		return nil, err
 	}
 	var out []focal.Observable
@@ -565,7 +579,7 @@ func (s *Store) Observables(ctx context.Context, id int64) ([]focal.Observable, 
 // observable with incident id, most recent first, among those the
 // principal may see.
 func (s *Store) RelatedIncidents(ctx context.Context, id int64, limit int) ([]*focal.Incident, error) {
-	if _, err := s.Incident(ctx, id); err != nil {
+	if _, err := s.visibleIncident(ctx, id); err != nil {
 		return nil, err
 	}
 	var ids []int64

@@ -84,15 +84,11 @@ func (s *Store) CompleteTask(ctx context.Context, incidentID, taskID int64, done
 
 // Tasks lists an incident's tasks, open first, by due date.
 func (s *Store) Tasks(ctx context.Context, incidentID int64) ([]Task, error) {
-	i, err := s.loadIncident(ctx, s.rdb, incidentID)
-	if err != nil {
-		return nil, err
-	}
-	if err := authorize(ctx, focal.ActionRead, incidentResource(i)); err != nil {
+	if _, err := s.visibleIncident(ctx, incidentID); err != nil {
 		return nil, err
 	}
 	var out []Task
-	err = eachRow(ctx, s.rdb, `SELECT id, title, COALESCE(owner_id, 0), due_at, done_at, created_at FROM incident_tasks WHERE incident_id = $1
+	err := eachRow(ctx, s.rdb, `SELECT id, title, COALESCE(owner_id, 0), due_at, done_at, created_at FROM incident_tasks WHERE incident_id = $1
 		ORDER BY CASE WHEN done_at = 0 THEN 0 ELSE 1 END, CASE WHEN due_at = 0 THEN 1 ELSE 0 END, due_at, id`, []any{incidentID}, func(r *sql.Rows) error {
 		t := Task{IncidentID: incidentID}
 		var due, done, created int64

@@ -41,7 +41,13 @@ func TestIncidentLifecycleAndIsolation(t *testing.T) {
 		if !strings.HasPrefix(pub.Ref, "FOC-") || pub.Ref == fromA.Ref {
 			t.Errorf("refs %q and %q: want distinct FOC- references", pub.Ref, fromA.Ref)
 		}
-		// Isolation.
+		// Isolation: not another organisation's, nor one of no organisation.
+		if _, err := s.Incident(consA, pub.ID); focal.ErrorCode(err) != focal.EFORBIDDEN {
+			t.Errorf("constituent reading a public report (no organisation) = %v, want forbidden", err)
+		}
+		if _, err := s.Journal(consA, pub.ID); focal.ErrorCode(err) != focal.EFORBIDDEN {
+			t.Errorf("constituent reading a public report's journal = %v, want forbidden", err)
+		}
 		if _, err := s.Incident(consB, fromA.ID); focal.ErrorCode(err) != focal.EFORBIDDEN {
 			t.Errorf("constituent B reading A's incident = %v, want forbidden", err)
 		}

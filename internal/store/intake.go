@@ -113,7 +113,7 @@ func (s *Store) AddAttachment(ctx context.Context, a *Attachment) error {
 
 // Attachments lists an incident's attachments.
 func (s *Store) Attachments(ctx context.Context, incidentID int64) ([]Attachment, error) {
-	if _, err := s.Incident(ctx, incidentID); err != nil {
+	if _, err := s.visibleIncident(ctx, incidentID); err != nil {
 		return nil, err
 	}
 	var out []Attachment

@@ -207,10 +207,14 @@ func notFound(err error, what string) error {
 
 // textSearch returns the SQL condition matching incident alias i against
 // the user's words in q (every word, each as a prefix), with the match
-// expression as the argument at position n, or ok=false when q holds no
-// searchable word. It is the one place the dialects' full-text search
-// differs: FTS5 on SQLite, tsvector on PostgreSQL.
-func (s *Store) textSearch(q string, n int) (cond string, arg string, ok bool) {
+// expression as the argument at position n, and the ORDER BY expression to
+// use with it; ok=false when q holds no searchable word. It is the one
+// place the dialects' full-text search differs: FTS5 on SQLite, tsvector
+// on PostgreSQL. On PostgreSQL the order is "i.id + 0", which no index
+// provides: otherwise the planner walks the primary key newest-first and
+// tests every row against a rare word (a second per million incidents)
+// instead of asking the GIN index and sorting the hits.
+func (s *Store) textSearch(q string, n int) (cond, arg, order string, ok bool) {
 	var words []string
 	for _, w := range strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
@@ -221,16 +225,16 @@ func (s *Store) textSearch(q string, n int) (cond string, arg string, ok bool) {
 		words = append(words, w)
 	}
 	if len(words) == 0 {
-		return "", "", false
+		return "", "", "", false
 	}
 	if s.dialect == Postgres {
 		for i, w := range words {
 			words[i] = w + ":*"
 		}
-		return fmt.Sprintf("i.search_tsv @@ to_tsquery('simple', $%d)", n), strings.Join(words, " & "), true
+		return fmt.Sprintf("i.search_tsv @@ to_tsquery('simple', $%d)", n), strings.Join(words, " & "), "i.id + 0", true
 	}
 	for i, w := range words {
 		words[i] = `"` + w + `"*`
 	}
-	return fmt.Sprintf("i.id IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH $%d)", n), strings.Join(words, " "), true
+	return fmt.Sprintf("i.id IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH $%d)", n), strings.Join(words, " "), "i.id", true
 }

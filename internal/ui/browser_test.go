@@ -23,6 +23,7 @@ import (
 	"focal/internal/config"
 	"focal/internal/focal"
 	"focal/internal/store/storetest"
+	"focal/internal/ui"
 )
 
 // chromiumEnv names the Chromium binary for the browser tests.
@@ -385,5 +386,123 @@ func TestBrowser(t *testing.T) {
 				t.Errorf("after the error %s = %q, %v, want %q kept", sel, got, err, want)
 			}
 		}
+	})
+}
+
+// TestBrowserIncidents drives the incident handling in headless Chromium:
+// a citizen reports, a handler triages, works and resolves the incident,
+// and the metrics count it. It has its own server (and so its own login
+// limiter), with a report form that may be sent after 300 ms.
+func TestBrowserIncidents(t *testing.T) {
+	root := browser(t) // first: without Chromium, skip before starting anything
+	e := newEnv(t, func(c *ui.Config) {
+		c.MinReportFillTime = 300 * time.Millisecond
+		c.Extract = extract
+	})
+	base := e.srv.URL
+	var ref string
+
+	t.Run("citizen-reports", func(t *testing.T) {
+		ctx := tab(t, root)
+		if s := open(t, ctx, base+"/login"); s != http.StatusOK {
+			t.Fatalf("GET /login = %d", s)
+		}
+		if s := submit(t, ctx, "#report-link"); s != http.StatusOK {
+			t.Fatalf("the login page's report link = %d, want 200", s)
+		}
+		hidden, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.querySelector('#f-website').getBoundingClientRect().right < 0`))
+		if err != nil || !hidden {
+			t.Errorf("the honeypot field is on screen (%v)", err)
+		}
+		question := text(t, ctx, `label[for="f-answer"]`)
+		var a, b int
+		if _, err := fmt.Sscanf(question, "What is %d plus %d?", &a, &b); err != nil {
+			t.Fatalf("question %q: %v", question, err)
+		}
+		must(t, ctx, "fill in the report form",
+			chromedp.SetValue(chromedp.CSS("#f-category"), "phishing"),
+			chromedp.SendKeys(chromedp.CSS("#f-description"), "A mail from my bank asks me to log in at hxxp://bank-login.example/verify"),
+			chromedp.SendKeys(chromedp.CSS("#f-email"), "citizen@example.org"),
+			chromedp.Click(chromedp.CSS("#f-consent")),
+			chromedp.SendKeys(chromedp.CSS("#f-answer"), fmt.Sprint(a+b)),
+		)
+		time.Sleep(300 * time.Millisecond) // the minimum fill time
+		if s := submit(t, ctx, "#send"); s != http.StatusOK {
+			t.Fatalf("send = %d, want 200 after the redirect\n%s", s, text(t, ctx, "main"))
+		}
+		if got := location(t, ctx); !strings.Contains(got, "/report/sent?") {
+			t.Errorf("after sending at %s, want the receipt", got)
+		}
+		ref = text(t, ctx, "#ref")
+		if !strings.HasPrefix(ref, "FOC-") {
+			t.Fatalf("receipt reference = %q, want FOC-…", ref)
+		}
+		noCSPViolations(t, ctx)
+	})
+	if ref == "" {
+		t.Fatal("no report to handle")
+	}
+
+	t.Run("handler-triages-and-resolves", func(t *testing.T) {
+		ctx := tab(t, root)
+		if s := login(t, ctx, base, "handler", testPassword); s != http.StatusOK {
+			t.Fatalf("login = %d, want 200", s)
+		}
+		if got := strings.Join(strings.Fields(text(t, ctx, "#incident-counts")), " "); !strings.HasPrefix(got, "new 1 triaged 0") {
+			t.Errorf("dashboard incident counts = %q, want new 1", got)
+		}
+		open(t, ctx, base+"/incidents?view=queue")
+		if got := text(t, ctx, "#incident-table"); !strings.Contains(got, ref) || !strings.Contains(got, "Phishing or fraud") {
+			t.Fatalf("the triage queue lacks %s:\n%s", ref, got)
+		}
+		noCSPViolations(t, ctx)
+		// j selects the first row (triage.js); its link opens the incident.
+		must(t, ctx, "press j", chromedp.KeyEvent("j"))
+		if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.textContent`)); err != nil || got != ref {
+			t.Errorf("after j the focus is on %q (%v), want the link to %s", got, err, ref)
+		}
+		if s := submit(t, ctx, "#incident-table tbody tr.current a"); s != http.StatusOK {
+			t.Fatalf("open the incident = %d", s)
+		}
+		if got := text(t, ctx, "main h1"); !strings.HasPrefix(got, ref) {
+			t.Errorf("incident page h1 = %q, want %s…", got, ref)
+		}
+		if got := text(t, ctx, "#observables"); !strings.Contains(got, "hxxp://bank-login[.]example/verify") {
+			t.Errorf("observables = %q, want the URL defanged", got)
+		}
+		if got := text(t, ctx, "#reporter"); !strings.Contains(got, "citizen@example.org") {
+			t.Errorf("reporter = %q, want the e-mail", got)
+		}
+
+		must(t, ctx, "classify", chromedp.SetValue(chromedp.CSS("#f-classification"), "fraud/phishing"), chromedp.SetValue(chromedp.CSS("#f-severity"), "high"))
+		if s := submit(t, ctx, "#save-triaged"); s != http.StatusOK {
+			t.Fatalf("save and mark triaged = %d\n%s", s, text(t, ctx, "main"))
+		}
+		for _, st := range []string{"in_progress", "resolved"} {
+			must(t, ctx, "choose "+st, chromedp.SetValue(chromedp.CSS("#f-status"), st))
+			if s := submit(t, ctx, "#change-status"); s != http.StatusOK {
+				t.Fatalf("change status to %s = %d\n%s", st, s, text(t, ctx, "main"))
+			}
+			if got := text(t, ctx, ".badges .status"); got != strings.ReplaceAll(st, "_", " ") {
+				t.Errorf("status badge = %q, want %s", got, st)
+			}
+		}
+		journal := text(t, ctx, "#journal-entries")
+		for _, want := range []string{"status new → triaged", "status triaged → in_progress", "status in_progress → resolved", "severity medium → high"} {
+			if !strings.Contains(journal, want) {
+				t.Errorf("journal lacks %q:\n%s", want, journal)
+			}
+		}
+		noCSPViolations(t, ctx)
+
+		open(t, ctx, base+"/incidents/metrics")
+		if got := text(t, ctx, "#metrics tbody"); !strings.HasPrefix(strings.Join(strings.Fields(got), " "), "All incidents 1 0 0") {
+			t.Errorf("metrics = %q, want All incidents with 1 incident, none open", got)
+		}
+		// SVG has no innerText: read the chart's text content.
+		if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('#sla-chart').textContent`)); err != nil || !strings.Contains(got, "All incidents") || !strings.Contains(got, "100.0%") {
+			t.Errorf("SLA chart = %q (%v), want All incidents at 100.0%%", got, err)
+		}
+		noCSPViolations(t, ctx)
 	})
 }

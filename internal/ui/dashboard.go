@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 
 	"focal/internal/focal"
 	"focal/internal/store"
@@ -14,10 +16,24 @@ type dashboardPage struct {
 	OrgName       string
 	Organisations int  // organisations in the caller's scope
 	CountOrgs     bool // whether the caller may list organisations at all
+	// Open incidents in the caller's scope, by status, and how many of
+	// them are overdue; CountIncidents says whether the caller may read
+	// incidents, IncidentsMore that there were more than could be counted.
+	CountIncidents bool
+	IncidentCounts []statusCount
+	Overdue        int
+	IncidentsMore  bool
 }
 
-// dashboard serves GET /: a greeting and placeholders for what later
-// issues add (incidents, events).
+// statusCount is how many open incidents have one status.
+type statusCount struct {
+	Label string
+	Count int
+	URL   string
+}
+
+// dashboard serves GET /: a greeting, the organisations and the open
+// incidents in the caller's scope, and a placeholder for events.
 func (h *handlers) dashboard(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	p := focal.PrincipalFromContext(ctx)
@@ -38,5 +54,42 @@ func (h *handlers) dashboard(w http.ResponseWriter, r *http.Request) {
 		}
 		page.CountOrgs, page.Organisations = true, total
 	}
+	if may(r, focal.ActionRead, focal.Resource{Kind: focal.KindIncident}) {
+		if err := h.countIncidents(ctx, &page); err != nil {
+			h.error(w, r, err)
+			return
+		}
+	}
 	h.render(w, r, http.StatusOK, "dashboard", page)
+}
+
+// countIncidents counts the open incidents in the caller's scope by status
+// and the overdue ones, reading at most maxIncidentScan of them.
+func (h *handlers) countIncidents(ctx context.Context, page *dashboardPage) error {
+	clock, err := h.slaClock(ctx)
+	if err != nil {
+		return err
+	}
+	var open []focal.Status
+	for _, s := range focal.Statuses {
+		if s.Open() {
+			open = append(open, s)
+		}
+	}
+	counts := map[focal.Status]int{}
+	_, more, err := h.scanIncidents(ctx, store.IncidentFilter{Status: open, Limit: 500}, maxIncidentScan, func(i *focal.Incident) bool {
+		counts[i.Status]++
+		if clock.summary(i).Overdue {
+			page.Overdue++
+		}
+		return true
+	})
+	if err != nil {
+		return err
+	}
+	page.CountIncidents, page.IncidentsMore = true, more
+	for _, s := range open {
+		page.IncidentCounts = append(page.IncidentCounts, statusCount{Label: statusLabel(s), Count: counts[s], URL: "/incidents?" + url.Values{"status": {string(s)}}.Encode()})
+	}
+	return nil
 }

@@ -6,7 +6,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
+	"focal/internal/auth"
 	"focal/internal/focal"
 	"focal/internal/httpauth"
 	"focal/internal/lookup"
@@ -23,6 +25,12 @@ type handlers struct {
 	changed func() // may be nil
 	pages   *pages
 	assets  *assets
+
+	extract     func(string) []focal.Observable // may be nil
+	calendar    focal.Calendar                  // working hours for SLA clocks
+	reportKey   []byte                          // signs the report form's check and receipts
+	minFill     time.Duration                   // the report form's minimum fill time
+	reportLimit *auth.Limiter                   // public reports per client address
 }
 
 // base is what the layout shows on every page.
@@ -47,6 +55,8 @@ func noticeText(key string) string {
 		return "Deleted."
 	case "password":
 		return "Your password was changed. Your other sessions were ended."
+	case "noted":
+		return "Added to the journal."
 	}
 	return ""
 }

@@ -69,7 +69,8 @@ func (w testLogWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func newEnv(tb testing.TB) *env {
+// newEnv starts the env; opts adjust the UI's configuration.
+func newEnv(tb testing.TB, opts ...func(*ui.Config)) *env {
 	tb.Helper()
 	st := storetest.Open(tb, store.SQLite)
 	logger := slog.New(slog.NewTextHandler(testLogWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -128,8 +129,12 @@ func newEnv(tb testing.TB) *env {
 	}
 	rebuild()
 	authn := httpauth.New(st, logger)
-	u, err := ui.New(ui.Config{Store: st, Auth: authn, Logger: logger, Lookup: holder.Load,
-		ConstituencyChanged: func() { e.changed.Add(1); rebuild() }})
+	cfg := ui.Config{Store: st, Auth: authn, Logger: logger, Lookup: holder.Load,
+		ConstituencyChanged: func() { e.changed.Add(1); rebuild() }}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	u, err := ui.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -210,4 +215,13 @@ func (e *env) do(tb testing.TB, as, method, path string, form url.Values, header
 		tb.Fatal(err)
 	}
 	return response{status: resp.StatusCode, header: resp.Header, body: string(b)}
+}
+
+// addIncident stores incident i with observables obs, as the system.
+func (e *env) addIncident(tb testing.TB, i *focal.Incident, obs ...focal.Observable) *focal.Incident {
+	tb.Helper()
+	if err := e.st.CreateIncident(e.sys, i, obs); err != nil {
+		tb.Fatal(err)
+	}
+	return i
 }

@@ -22,10 +22,17 @@ func navFor(p focal.Principal, path string) []navItem {
 		kind        focal.Kind
 	}{
 		{"Dashboard", "/", focal.KindDashboard},
+		{"Incidents", "/incidents", focal.KindIncident},
 		{"Organisations", "/organisations", focal.KindOrganisation},
 		{"Users", "/users", focal.KindUser},
 		{"Audit log", "/audit", focal.KindAudit},
 		{"Account", "/account", focal.KindSelf},
+		// Everyone may report; anonymous visitors get the link outside
+		// the navigation bar, which is for accounts.
+		{"Report an incident", "/report", focal.KindReport},
+	}
+	if p.IsAnonymous() {
+		return nil
 	}
 	var out []navItem
 	for _, e := range entries {

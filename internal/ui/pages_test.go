@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"focal/internal/focal"
 )
 
 // TestPagesRender renders every page for every role allowed to see it and
@@ -16,6 +18,13 @@ func TestPagesRender(t *testing.T) {
 	staff := []string{"coordinator", "handler", "analyst", "assessor"}
 	everyone := append(append([]string{}, staff...), "constituent", "constituent-b")
 	a, userID := fmt.Sprint(e.orgA.ID), fmt.Sprint(e.users["handler"].ID)
+	readers := []string{"coordinator", "handler", "analyst", "constituent", "constituent-b"}
+	inc := e.addIncident(t, &focal.Incident{Title: "Phishing wave", Description: "links to hxxp://phish.example/x", OrgID: e.orgA.ID,
+		Classifications: []focal.Classification{{Class: "fraud", Type: "phishing"}}, Reporter: focal.Reporter{Name: "Ada", Email: "ada@example.org"}},
+		focal.Observable{Kind: "url", Value: "http://phish.example/x"}, focal.Observable{Kind: "domain", Value: "phish.example"})
+	e.addIncident(t, &focal.Incident{Title: "Related", OrgID: e.orgA.ID}, focal.Observable{Kind: "domain", Value: "phish.example"})
+	incPath := fmt.Sprintf("/incidents/%d", inc.ID)
+	ownReaders := []string{"coordinator", "handler", "analyst", "constituent"}
 	tests := []struct {
 		name  string
 		path  string
@@ -36,6 +45,18 @@ func TestPagesRender(t *testing.T) {
 		{"audit", "/audit", []string{"coordinator"}, "Audit log"},
 		{"audit-filtered", "/audit?actor=system&action=create&object_type=organisation&object_id=" + a + "&before=1000", []string{"coordinator"}, "Audit log"},
 		{"login", "/login", []string{""}, "Log in to focal"},
+		{"report", "/report", append(append([]string{""}, everyone...), "peer"), "Report an incident"},
+		{"incident-list", "/incidents", readers, "Incidents"},
+		{"incident-queue", "/incidents?view=queue", readers, "Triage queue"},
+		{"incident-list-filtered", "/incidents?status=new&status=triaged&class=fraud&tlp=amber&org=" + a + "&assignee=me&overdue=1&q=x&before=1000", readers, "Incidents"},
+		{"incident-new", "/incidents/new", []string{"coordinator", "handler", "constituent"}, "New incident"},
+		{"incident-metrics", "/incidents/metrics", readers, "Handling metrics"},
+		{"incident-metrics-org", "/incidents/metrics?by=org&since=2020-01-01&until=2099-12-31", readers, "Handling metrics"},
+		{"incident-metrics-class", "/incidents/metrics?by=class", readers, "Handling metrics"},
+		{"incident-metrics-sector", "/incidents/metrics?by=sector", readers, "Handling metrics"},
+		{"incident-metrics-severity", "/incidents/metrics?by=severity", readers, "Handling metrics"},
+		{"incident-detail", incPath, ownReaders, inc.Ref + " Phishing wave"},
+		{"incident-content", incPath + "/content", ownReaders, inc.Ref + " Phishing wave"},
 	}
 	h1 := regexp.MustCompile(`<h1>([^<]*)`)
 	for _, tt := range tests {
@@ -78,10 +99,12 @@ func TestNav(t *testing.T) {
 		role string
 		want []string
 	}{
-		{"coordinator", []string{"Dashboard", "Organisations", "Users", "Audit log", "Account"}},
-		{"handler", []string{"Dashboard", "Organisations", "Account"}},
-		{"constituent", []string{"Dashboard", "Organisations", "Account"}},
-		{"peer", []string{"Account"}},
+		{"coordinator", []string{"Dashboard", "Incidents", "Organisations", "Users", "Audit log", "Account", "Report an incident"}},
+		{"handler", []string{"Dashboard", "Incidents", "Organisations", "Account", "Report an incident"}},
+		{"analyst", []string{"Dashboard", "Incidents", "Organisations", "Account", "Report an incident"}},
+		{"assessor", []string{"Dashboard", "Organisations", "Account", "Report an incident"}},
+		{"constituent", []string{"Dashboard", "Incidents", "Organisations", "Account", "Report an incident"}},
+		{"peer", []string{"Account", "Report an incident"}},
 	}
 	item := regexp.MustCompile(`<li><a href="[^"]*"(?: aria-current="page")?>([^<]+)</a></li>`)
 	for _, tt := range tests {
@@ -103,8 +126,12 @@ func TestNav(t *testing.T) {
 			}
 		})
 	}
-	if r := e.get(t, "", "/login"); strings.Contains(r.body, "<nav") {
+	r := e.get(t, "", "/login")
+	if strings.Contains(r.body, "<nav") {
 		t.Errorf("login page for anonymous shows a navigation bar")
+	}
+	if !strings.Contains(r.body, `<a href="/report"`) {
+		t.Errorf("login page for anonymous has no link to the report form")
 	}
 }
 

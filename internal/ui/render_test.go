@@ -47,7 +47,8 @@ func TestEmbeddedTemplatesParse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, page := range []string{"account", "audit", "dashboard", "error", "login", "org_detail", "org_form", "org_list", "user_form", "user_list"} {
+	for _, page := range []string{"account", "audit", "dashboard", "error", "login", "org_detail", "org_form", "org_list", "user_form", "user_list",
+		"report_form", "report_sent", "incident_list", "incident_detail", "incident_content", "incident_form", "incident_metrics"} {
 		if p.sets[page] == nil {
 			t.Errorf("page %s not parsed", page)
 		}

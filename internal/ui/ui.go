@@ -1,7 +1,8 @@
 // Package ui is focal's server-rendered web interface: the login page, the
 // dashboard, the constituency registry (organisations with their networks,
 // AS numbers, domains and contacts), user administration, the caller's own
-// account and the audit log.
+// account, the audit log, the public report form and incident handling
+// (the list and triage queue, an incident's page, handling metrics).
 //
 // The contract:
 //   - Every route is a server.Route with a Kind and an Action, checked by
@@ -16,7 +17,14 @@
 //   - Static files are served at /static/{hash}/{name} with the content hash
 //     in the URL and cached for a year as immutable; a wrong hash is a 404.
 //   - Every page works without JavaScript. htmx (vendored, 2.0.x) only
-//     refines: the organisation filter updates the table as one types.
+//     refines: the organisation and incident filters update the table as
+//     one types.
+//   - The public report form (/report) is open to everyone. Its human
+//     check needs neither JavaScript nor a third party: a honeypot field
+//     hidden by CSS, a minimum and maximum time between rendering and
+//     sending, and an arithmetic question, the last two carried in a token
+//     signed with a key made at start; reports are rate limited per
+//     client address. A report is stored as the anonymous public.
 //   - State changes only through POST forms to same-origin paths (the App's
 //     cross-origin protection guards them; there are no CSRF tokens), each
 //     answered with 303 See Other (Post/Redirect/Get). GET never changes
@@ -36,7 +44,11 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
+	"golang.org/x/time/rate"
+
+	"focal/internal/auth"
 	"focal/internal/focal"
 	"focal/internal/httpauth"
 	"focal/internal/lookup"
@@ -44,8 +56,8 @@ import (
 	"focal/internal/store"
 )
 
-// Config is what the UI needs from the App. Every field but
-// ConstituencyChanged is required.
+// Config is what the UI needs from the App. Store, Auth, Logger and Lookup
+// are required; the other fields may be left zero.
 type Config struct {
 	Store  *store.Store
 	Auth   *httpauth.Authenticator
@@ -56,7 +68,26 @@ type Config struct {
 	// ConstituencyChanged is called after a change to the registry commits,
 	// so the lookup table is rebuilt.
 	ConstituencyChanged func()
+	// Extract finds observables in the text of a report or a new
+	// incident; nil extracts none.
+	Extract func(text string) []focal.Observable
+	// Calendar is the team's working hours for business-hours SLA
+	// targets; nil means Monday to Friday, 09:00–17:00 UTC, as the API.
+	Calendar *focal.Calendar
+	// MinReportFillTime is how long the public report form must have been
+	// on screen before it is sent (a bot fills it at once); 0 means 3 s.
+	MinReportFillTime time.Duration
+	// ReportLimiter limits public reports per client address; nil means 5
+	// per 10 minutes.
+	ReportLimiter *auth.Limiter
 }
+
+// The public report form's fill-time bounds: the minimum unless Config
+// sets one, and the maximum.
+const (
+	defaultMinReportFillTime = 3 * time.Second
+	maxReportFillTime        = 2 * time.Hour
+)
 
 // UI is the web interface. Build it with New, mount Routes with Error as
 // the error renderer.
@@ -79,13 +110,29 @@ func New(cfg Config) (*UI, error) {
 		return nil, err
 	}
 	h := &handlers{
-		store:   cfg.Store,
-		auth:    cfg.Auth,
-		logger:  cfg.Logger,
-		lookup:  cfg.Lookup,
-		changed: cfg.ConstituencyChanged,
-		pages:   pages,
-		assets:  assets,
+		store:    cfg.Store,
+		auth:     cfg.Auth,
+		logger:   cfg.Logger,
+		lookup:   cfg.Lookup,
+		changed:  cfg.ConstituencyChanged,
+		pages:    pages,
+		assets:   assets,
+		extract:  cfg.Extract,
+		calendar: focal.WeekdayCalendar(time.UTC, 9*time.Hour, 17*time.Hour),
+		// The key signs the report form's human check and receipts; a new
+		// one each start only invalidates forms open across a restart.
+		reportKey:   randomBytes(32),
+		minFill:     cfg.MinReportFillTime,
+		reportLimit: cfg.ReportLimiter,
+	}
+	if cfg.Calendar != nil {
+		h.calendar = *cfg.Calendar
+	}
+	if h.minFill <= 0 {
+		h.minFill = defaultMinReportFillTime
+	}
+	if h.reportLimit == nil {
+		h.reportLimit = auth.NewLimiter(auth.LimiterConfig{Rate: rate.Every(2 * time.Minute), Burst: 5, FailuresBeforeLockout: -1})
 	}
 	return &UI{h: h}, nil
 }
@@ -120,6 +167,20 @@ func (u *UI) Routes() []server.Route {
 		r("GET", "/account", focal.KindSelf, read, h.account),
 		r("POST", "/account/password", focal.KindSelf, update, h.passwordChange),
 		r("GET", "/audit", focal.KindAudit, read, h.audit),
+		// The public report form: anyone, logged in or not, may report.
+		r("GET", "/report", focal.KindReport, read, h.reportForm),
+		r("POST", "/report", focal.KindReport, create, h.reportSubmit),
+		r("GET", "/report/sent", focal.KindReport, read, h.reportSent),
+		// Incidents: /incidents is the list, /incidents?view=queue the
+		// triage queue (new and triaged, oldest first).
+		r("GET", "/incidents", focal.KindIncident, read, h.incidentList),
+		r("GET", "/incidents/new", focal.KindIncident, create, h.incidentNew),
+		r("POST", "/incidents", focal.KindIncident, create, h.incidentCreate),
+		r("GET", "/incidents/metrics", focal.KindIncident, read, h.incidentMetrics),
+		r("GET", "/incidents/{id}", focal.KindIncident, read, h.incidentDetail),
+		r("GET", "/incidents/{id}/content", focal.KindIncident, read, h.incidentContent),
+		r("POST", "/incidents/{id}", focal.KindIncident, update, h.incidentUpdate),
+		r("POST", "/incidents/{id}/journal", focal.KindIncident, update, h.incidentJournal),
 	}
 }
 
