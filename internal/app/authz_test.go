@@ -106,6 +106,8 @@ var matrix = map[string]expect{
 	"GET /api/v1/incidents/{id}/journal":        with(incidentRead, expect{"constituent-other": forbid}),
 	"POST /api/v1/incidents/{id}/journal":       with(incidentWrite, expect{"coordinator": noBody, "handler": noBody}),
 	"GET /api/v1/metrics/incidents":             incidentRead,
+	"GET /api/v1/sla-targets":                   incidentRead,
+	"PUT /api/v1/sla-targets":                   coordinatorRW,
 	"GET /api/v1/incidents/{id}/iodef":          with(incidentRead, expect{"constituent-other": forbid}),
 	"GET /api/v1/incidents/{id}/tasks":          with(incidentRead, expect{"constituent-other": forbid}),
 	"POST /api/v1/incidents/{id}/tasks":         with(incidentWrite, expect{"coordinator": created, "handler": created}),
@@ -353,6 +355,8 @@ func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route
 			}
 			body = fmt.Sprintf(`{"into":%d}`, survivor.ID)
 		}
+	case rt.Path == "/api/v1/sla-targets":
+		body = `{"targets":[{"severity":"high","acknowledge_minutes":60,"triage_minutes":120,"resolve_minutes":1440}]}`
 	case rt.Path == "/api/v1/incidents" && rt.Method == "POST":
 		body = fmt.Sprintf(`{"title":"Report %s","description":"phishing at hxxp://phish[.]example[.]net","classification":[{"class":"fraud","type":"phishing"}],"tlp":"AMBER"}`, unique)
 	case strings.HasPrefix(rt.Path, "/organisations/{id}"):

@@ -75,6 +75,8 @@ func (a *API) Routes() []server.Route {
 		r("PATCH", "/api/v1/incidents/{id}/tasks/{task}", focal.KindIncident, update, a.updateTask),
 		r("POST", "/api/v1/incidents/{id}/merge", focal.KindIncident, update, a.mergeIncident),
 		r("GET", "/api/v1/metrics/incidents", focal.KindIncident, read, a.incidentMetrics),
+		r("GET", "/api/v1/sla-targets", focal.KindIncident, read, a.getSLATargets),
+		r("PUT", "/api/v1/sla-targets", focal.KindUser, update, a.putSLATargets),
 	}
 }
 

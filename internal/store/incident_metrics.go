@@ -84,3 +84,47 @@ func (s *Store) SLATargets(ctx context.Context) ([]focal.SLATarget, error) {
 	})
 	return out, err
 }
+
+// SetSLATargets replaces all configured SLA targets (coordinators only;
+// audited). An empty list returns to the built-in defaults.
+func (s *Store) SetSLATargets(ctx context.Context, targets []focal.SLATarget) error {
+	if err := authorize(ctx, focal.ActionUpdate, focal.Resource{Kind: focal.KindUser}); err != nil {
+		return err // KindUser update: a coordinator's right
+	}
+	seen := map[[2]string]bool{}
+	for n, t := range targets {
+		f := fmt.Sprintf("targets[%d]", n)
+		if _, err := focal.ParseSeverity(string(t.Severity)); err != nil {
+			return focal.FieldErrorf(f+".severity", "unknown severity %q", t.Severity)
+		}
+		if t.Acknowledge < 0 || t.Triage < 0 || t.Resolve < 0 {
+			return focal.FieldErrorf(f, "durations must not be negative")
+		}
+		key := [2]string{fmt.Sprint(t.OrgID), string(t.Severity)}
+		if seen[key] {
+			return focal.FieldErrorf(f, "a second target for organisation %d, severity %s", t.OrgID, t.Severity)
+		}
+		seen[key] = true
+	}
+	return s.WithTx(ctx, func(tx *Tx) error {
+		before, err := tx.store.SLATargets(ctx)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sla_targets"); err != nil {
+			return fmt.Errorf("sla targets: %w", err)
+		}
+		for n, t := range targets {
+			if t.OrgID != 0 {
+				if _, err := tx.organisation(ctx, t.OrgID); err != nil {
+					return focal.FieldErrorf(fmt.Sprintf("targets[%d].org_id", n), "organisation %d does not exist", t.OrgID)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO sla_targets (org_id, severity, acknowledge_min, triage_min, resolve_min, business_hours) VALUES ($1, $2, $3, $4, $5, $6)",
+				nullID(t.OrgID), string(t.Severity), int64(t.Acknowledge/time.Minute), int64(t.Triage/time.Minute), int64(t.Resolve/time.Minute), t.BusinessHours); err != nil {
+				return fmt.Errorf("sla targets: %w", err)
+			}
+		}
+		return tx.audit(ctx, "update", "sla_targets", "all", before, targets)
+	})
+}

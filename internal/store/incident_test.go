@@ -291,3 +291,36 @@ func TestTasksAndMerge(t *testing.T) {
 		}
 	})
 }
+
+func TestSLATargets(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		org := sampleOrg("Alpha")
+		if err := s.CreateOrganisation(sys(), org); err != nil {
+			t.Fatal(err)
+		}
+		targets := []focal.SLATarget{
+			{Severity: focal.SeverityHigh, Acknowledge: time.Hour, Triage: 2 * time.Hour, Resolve: 24 * time.Hour},
+			{OrgID: org.ID, Severity: focal.SeverityHigh, Acknowledge: 15 * time.Minute, Triage: time.Hour, Resolve: 8 * time.Hour, BusinessHours: true},
+		}
+		handler := as(focal.Principal{UserID: 80, Name: "hank", Role: focal.RoleHandler})
+		if err := s.SetSLATargets(handler, targets); focal.ErrorCode(err) != focal.EFORBIDDEN {
+			t.Errorf("handler setting targets = %v, want forbidden", err)
+		}
+		if err := s.SetSLATargets(sys(), targets); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.SLATargets(sys())
+		if err != nil || len(got) != 2 || got[1].OrgID != org.ID || got[1].Acknowledge != 15*time.Minute || !got[1].BusinessHours {
+			t.Errorf("SLATargets = %+v, %v", got, err)
+		}
+		if err := s.SetSLATargets(sys(), append(targets, targets[0])); focal.ErrorCode(err) != focal.EINVALID {
+			t.Errorf("duplicate target = %v, want invalid", err)
+		}
+		if err := s.SetSLATargets(sys(), []focal.SLATarget{{OrgID: 99999, Severity: focal.SeverityLow}}); focal.ErrorCode(err) != focal.EINVALID {
+			t.Errorf("target for an unknown organisation = %v, want invalid", err)
+		}
+		if got, _ := s.SLATargets(sys()); len(got) != 2 {
+			t.Errorf("a refused update changed the targets: %+v", got)
+		}
+	})
+}
