@@ -245,7 +245,7 @@ func TestParseHelpers(t *testing.T) {
 			t.Errorf("ValidateDomain(%q) = %v", d, err)
 		}
 	}
-	for _, d := range []string{"example", "-a.example", "bücher.example", "a..example"} {
+	for _, d := range []string{"example", "-a.example", "bücher.example", "a..example", "192.0.2.1", "host.123"} {
 		if err := ValidateDomain(d); err == nil {
 			t.Errorf("ValidateDomain(%q) succeeded", d)
 		}

@@ -181,6 +181,9 @@ func ValidateDomain(d string) error {
 	if len(labels) < 2 {
 		return fmt.Errorf("domain %q needs at least two labels", d)
 	}
+	if last := labels[len(labels)-1]; strings.Trim(last, "0123456789") == "" {
+		return fmt.Errorf("%q is not a domain name: its last label is a number (an address belongs in networks)", d)
+	}
 	for _, l := range labels {
 		if l == "" || len(l) > 63 {
 			return fmt.Errorf("domain %q has an empty or over-long label", d)

@@ -3,8 +3,11 @@ package lookup
 import (
 	"math/rand/v2"
 	"net/netip"
+	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/gaissmai/bart"
 )
 
 const (
@@ -49,35 +52,21 @@ func randBytes16(r *rand.Rand) [16]byte {
 	return b
 }
 
-// randomIn returns a random address inside p.
+// randomIn returns a random address inside p, of the same form as p's.
 func randomIn(r *rand.Rand, p netip.Prefix) netip.Addr {
-	if p.Addr().Is4() {
-		a := p.Addr().As4()
-		rnd := randBytes4(r)
-		return netip.PrefixFrom(netip.AddrFrom4(mixBits(a[:], rnd[:], p.Bits())), 32).Addr()
-	}
-	a := p.Addr().As16()
+	a := p.Addr().AsSlice()
 	rnd := randBytes16(r)
-	return netip.AddrFrom16(mix16(a, rnd, p.Bits()))
-}
-
-// mixBits keeps the first bits of a and takes the rest from rnd.
-func mixBits(a, rnd []byte, bits int) [4]byte {
-	var out [4]byte
-	for i := range out {
-		out[i] = mixByte(a[i], rnd[i], bits-8*i)
+	for i := range a {
+		a[i] = mixByte(a[i], rnd[i], p.Bits()-8*i)
 	}
-	return out
-}
-
-func mix16(a, rnd [16]byte, bits int) [16]byte {
-	var out [16]byte
-	for i := range out {
-		out[i] = mixByte(a[i], rnd[i], bits-8*i)
+	addr, ok := netip.AddrFromSlice(a)
+	if !ok {
+		panic("AsSlice returned neither 4 nor 16 bytes")
 	}
-	return out
+	return addr
 }
 
+// mixByte keeps the first keep bits of a and takes the rest from rnd.
 func mixByte(a, rnd byte, keep int) byte {
 	switch {
 	case keep >= 8:
@@ -139,7 +128,6 @@ func benchIP(b *testing.B, gen func(*rand.Rand) netip.Prefix, random func(*rand.
 	t, qs := benchTable(b, gen, random)
 	hits := 0
 	b.ReportAllocs()
-	b.ResetTimer()
 	i := 0
 	for b.Loop() {
 		if len(t.IP(qs[i&(benchQueries-1)])) > 0 {
@@ -148,6 +136,7 @@ func benchIP(b *testing.B, gen func(*rand.Rand) netip.Prefix, random func(*rand.
 		i++
 	}
 	b.ReportMetric(float64(hits)/float64(i), "hits/op")
+	b.ReportMetric(float64(t.v4.size()+t.v6.size()+8*len(t.pool))/(1<<20), "MiB")
 }
 
 // BenchmarkIPv4 looks up random IPv4 addresses in 100,000 IPv4 prefixes.
@@ -160,7 +149,6 @@ func BenchmarkIPv6(b *testing.B) { benchIP(b, benchPrefix6, random6) }
 func BenchmarkIPv4Parallel(b *testing.B) {
 	t, qs := benchTable(b, benchPrefix4, random4)
 	b.ReportAllocs()
-	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		i := rand.IntN(benchQueries)
 		for pb.Next() {
@@ -219,3 +207,36 @@ func BenchmarkURL(b *testing.B) {
 		i++
 	}
 }
+
+// bartTable is the straightforward alternative to the trie: a bart.Fast
+// with the owner set of each prefix and its supernets as value.
+func bartTable(t *Table) *bart.Fast[[]int64] {
+	f := new(bart.Fast[[]int64])
+	for _, c := range t.nets { // canonical order: supernets first
+		parent, _ := f.LookupPrefix(c.pfx) // no supernet: nil
+		f.Insert(c.pfx, union(nil, parent, t.set(c.own)))
+	}
+	return f
+}
+
+func benchBart(b *testing.B, gen func(*rand.Rand) netip.Prefix, random func(*rand.Rand) netip.Addr) {
+	t, qs := benchTable(b, gen, random)
+	f := bartTable(t)
+	for _, a := range qs[:1000] {
+		if got, _ := f.Lookup(a); !slices.Equal(got, t.IP(a)) {
+			b.Fatalf("bart Lookup(%v) = %v, want %v", a, got, t.IP(a))
+		}
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		_, _ = f.Lookup(qs[i&(benchQueries-1)])
+		i++
+	}
+}
+
+// BenchmarkIPv4Bart is BenchmarkIPv4 with bart.Fast instead of the trie.
+func BenchmarkIPv4Bart(b *testing.B) { benchBart(b, benchPrefix4, random4) }
+
+// BenchmarkIPv6Bart is BenchmarkIPv6 with bart.Fast instead of the trie.
+func BenchmarkIPv6Bart(b *testing.B) { benchBart(b, benchPrefix6, random6) }

@@ -2,7 +2,8 @@ package lookup
 
 import (
 	"bytes"
-	"errors"
+	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -18,11 +19,22 @@ const maxName = 256
 // '-', a non-ASCII character (internationalised names must be given in their
 // xn-- form), or an all-numeric last label (which rules out IPv4 literals).
 // A single label ("ee") is accepted: a national CIRT may claim a whole TLD.
+// The error reads `lookup: invalid domain "a..b": empty label`.
 func NormalizeDomain(s string) (string, error) {
+	n, reason := normalizeDomain(s)
+	if reason != "" {
+		return "", fmt.Errorf("lookup: invalid domain %q: %s", s, reason)
+	}
+	return n, nil
+}
+
+// normalizeDomain is NormalizeDomain with the error as a bare reason, ""
+// if there is none.
+func normalizeDomain(s string) (name, reason string) {
 	b := []byte(s)
 	for i, c := range b {
 		if c >= 0x80 {
-			return "", errors.New("non-ASCII character: write internationalised names in their xn-- form")
+			return "", "non-ASCII character: write internationalised names in their xn-- form"
 		}
 		if 'A' <= c && c <= 'Z' {
 			b[i] = c + ('a' - 'A')
@@ -31,9 +43,9 @@ func NormalizeDomain(s string) (string, error) {
 	n := strings.TrimSuffix(string(b), ".")
 	switch {
 	case n == "":
-		return "", errors.New("empty name")
+		return "", "empty name"
 	case len(n) > 253:
-		return "", errors.New("longer than 253 characters")
+		return "", "longer than 253 characters"
 	}
 	numeric := false
 	for rest := n; rest != ""; {
@@ -41,18 +53,18 @@ func NormalizeDomain(s string) (string, error) {
 		if i := strings.IndexByte(rest, '.'); i >= 0 {
 			label, rest = rest[:i], rest[i+1:]
 			if rest == "" {
-				return "", errors.New("empty label")
+				return "", "empty label"
 			}
 		} else {
 			rest = ""
 		}
 		switch {
 		case label == "":
-			return "", errors.New("empty label")
+			return "", "empty label"
 		case len(label) > 63:
-			return "", errors.New("label longer than 63 characters")
+			return "", "label longer than 63 characters"
 		case label[0] == '-' || label[len(label)-1] == '-':
-			return "", errors.New("label starts or ends with '-'")
+			return "", "label starts or ends with '-'"
 		}
 		numeric = true
 		for i := 0; i < len(label); i++ {
@@ -62,22 +74,14 @@ func NormalizeDomain(s string) (string, error) {
 			case 'a' <= c && c <= 'z', c == '-', c == '_':
 				numeric = false
 			default:
-				return "", errors.New("invalid character " + quoteByte(c))
+				return "", "invalid character " + strconv.QuoteRune(rune(c))
 			}
 		}
 	}
 	if numeric {
-		return "", errors.New("last label is numeric, an IP address is not a domain")
+		return "", "last label is numeric, an IP address is not a domain"
 	}
-	return n, nil
-}
-
-func quoteByte(c byte) string {
-	const hex = "0123456789abcdef"
-	if c >= 0x20 && c < 0x7f && c != '\'' && c != '\\' {
-		return "'" + string(rune(c)) + "'"
-	}
-	return `'\x` + string(hex[c>>4]) + string(hex[c&15]) + "'"
+	return n, ""
 }
 
 // Domain returns the organisations claiming name or one of its parent
@@ -88,7 +92,7 @@ func quoteByte(c byte) string {
 // x.sub.example.org). ASCII case and one trailing dot are ignored; non-ASCII
 // names are not converted to A-labels, so pass them in xn-- form. The result
 // is shared with the table and must not be modified. Domain does not allocate
-// for names up to 255 characters.
+// for names of up to 256 characters.
 func (t *Table) Domain(name string) []int64 {
 	if t == nil || len(t.dom) == 0 {
 		return nil
@@ -96,7 +100,7 @@ func (t *Table) Domain(name string) []int64 {
 	return t.set(t.domain(name))
 }
 
-// domain returns the set number for name.
+// domain returns the set for name.
 func (t *Table) domain(name string) uint32 {
 	name = strings.TrimSuffix(name, ".")
 	upper := false
@@ -132,7 +136,7 @@ func (t *Table) domain(name string) uint32 {
 	}
 }
 
-// domainLower returns the set number of the longest claimed suffix of the
+// domainLower returns the set of the longest claimed suffix of the
 // lower-case name.
 func (t *Table) domainLower(name string) uint32 {
 	for {
