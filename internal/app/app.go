@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"focal/internal/attachment"
 	"focal/internal/bus"
 	"focal/internal/config"
 	"focal/internal/httpauth"
@@ -114,7 +115,8 @@ func (a *App) Run(ctx context.Context) (err error) {
 
 	a.Auth = httpauth.New(a.Store, a.Logger)
 	a.API = &restapi.API{Store: a.Store, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged,
-		Team: iodef.Team{Name: a.Config.TeamName, Email: a.Config.TeamEmail}, Extract: extractObservables}
+		Team: iodef.Team{Name: a.Config.TeamName, Email: a.Config.TeamEmail}, Extract: extractObservables,
+		Attachments: &attachment.Store{Dir: filepath.Join(a.Config.DataDir, "attachments")}}
 
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(

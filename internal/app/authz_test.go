@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"focal/internal/app"
+	"focal/internal/attachment"
 	"focal/internal/auth"
 	"focal/internal/config"
 	"focal/internal/focal"
@@ -99,20 +100,23 @@ var matrix = map[string]expect{
 	"GET /api/v1/lookup/overlaps":       staffRead,
 	// Incidents: handlers work them, analysts read them, a constituent
 	// reads and reports its own organisation's, assessors and peers none.
-	"GET /api/v1/incidents":                     incidentRead,
-	"POST /api/v1/incidents":                    expect{"*": forbid, "anonymous": unauth, "coordinator": created, "handler": created, "constituent": created, "constituent-other": created},
-	"GET /api/v1/incidents/{id}":                with(incidentRead, expect{"constituent-other": forbid}),
-	"PATCH /api/v1/incidents/{id}":              incidentWrite,
-	"GET /api/v1/incidents/{id}/journal":        with(incidentRead, expect{"constituent-other": forbid}),
-	"POST /api/v1/incidents/{id}/journal":       with(incidentWrite, expect{"coordinator": noBody, "handler": noBody}),
-	"GET /api/v1/metrics/incidents":             incidentRead,
-	"GET /api/v1/sla-targets":                   incidentRead,
-	"PUT /api/v1/sla-targets":                   coordinatorRW,
-	"GET /api/v1/incidents/{id}/iodef":          with(incidentRead, expect{"constituent-other": forbid}),
-	"GET /api/v1/incidents/{id}/tasks":          with(incidentRead, expect{"constituent-other": forbid}),
-	"POST /api/v1/incidents/{id}/tasks":         with(incidentWrite, expect{"coordinator": created, "handler": created}),
-	"PATCH /api/v1/incidents/{id}/tasks/{task}": with(incidentWrite, expect{"coordinator": noBody, "handler": noBody}),
-	"POST /api/v1/incidents/{id}/merge":         with(incidentWrite, expect{"coordinator": noBody, "handler": noBody}),
+	"GET /api/v1/incidents":                               incidentRead,
+	"POST /api/v1/incidents":                              expect{"*": forbid, "anonymous": unauth, "coordinator": created, "handler": created, "constituent": created, "constituent-other": created},
+	"GET /api/v1/incidents/{id}":                          with(incidentRead, expect{"constituent-other": forbid}),
+	"PATCH /api/v1/incidents/{id}":                        incidentWrite,
+	"GET /api/v1/incidents/{id}/journal":                  with(incidentRead, expect{"constituent-other": forbid}),
+	"POST /api/v1/incidents/{id}/journal":                 with(incidentWrite, expect{"coordinator": noBody, "handler": noBody}),
+	"GET /api/v1/metrics/incidents":                       incidentRead,
+	"GET /api/v1/sla-targets":                             incidentRead,
+	"PUT /api/v1/sla-targets":                             coordinatorRW,
+	"GET /api/v1/incidents/{id}/iodef":                    with(incidentRead, expect{"constituent-other": forbid}),
+	"GET /api/v1/incidents/{id}/tasks":                    with(incidentRead, expect{"constituent-other": forbid}),
+	"POST /api/v1/incidents/{id}/tasks":                   with(incidentWrite, expect{"coordinator": created, "handler": created}),
+	"PATCH /api/v1/incidents/{id}/tasks/{task}":           with(incidentWrite, expect{"coordinator": noBody, "handler": noBody}),
+	"POST /api/v1/incidents/{id}/merge":                   with(incidentWrite, expect{"coordinator": noBody, "handler": noBody}),
+	"GET /api/v1/incidents/{id}/attachments":              with(incidentRead, expect{"constituent-other": forbid}),
+	"POST /api/v1/incidents/{id}/attachments":             with(incidentWrite, expect{"coordinator": created, "handler": created}),
+	"GET /api/v1/incidents/{id}/attachments/{attachment}": with(incidentRead, expect{"constituent-other": forbid}),
 
 	// The web UI: an anonymous GET is redirected to the login page, an
 	// anonymous POST gets 401; a successful form answers 303.
@@ -234,7 +238,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		for n, c := range callers {
 			name := strings.NewReplacer(" ", "_", "/", "_", "{", "", "}", "").Replace(rt.Pattern()) + "/" + c.label
 			t.Run(name, func(t *testing.T) {
-				path, body := fixture(t, st, sys, rt, target, n)
+				path, body := fixture(t, st, sys, rt, target, n, a.Config.DataDir)
 				if rt.Path == "/static/{hash}/{name}" {
 					path = staticPath
 				}
@@ -299,7 +303,7 @@ func assetPath(tb testing.TB, a *app.App, name string) string {
 // fixture makes the object a route acts on and returns the request path
 // and body: each mutating call gets its own object, so calls do not
 // interfere.
-func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route, target *focal.Organisation, n int) (string, io.Reader) {
+func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route, target *focal.Organisation, n int, dataDir string) (string, io.Reader) {
 	t.Helper()
 	path := rt.Path
 	var body string
@@ -348,6 +352,19 @@ func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route
 			}
 			path = strings.Replace(path, "{task}", fmt.Sprint(tk.ID), 1)
 			body = `{"done":true}`
+		case strings.HasSuffix(rt.Path, "/attachments") && rt.Method == "POST":
+			path += "?name=notes.txt"
+			body = "some notes"
+		case strings.HasSuffix(rt.Path, "/attachments/{attachment}"):
+			saved, err := (&attachment.Store{Dir: filepath.Join(dataDir, "attachments")}).Save(strings.NewReader("evidence "+unique), "text/plain")
+			if err != nil {
+				t.Fatal(err)
+			}
+			rec := &store.Attachment{IncidentID: i.ID, Name: "evidence.txt", ContentType: saved.ContentType, Size: saved.Size, SHA256: saved.SHA256}
+			if err := st.AddAttachment(sys, rec); err != nil {
+				t.Fatal(err)
+			}
+			path = strings.Replace(path, "{attachment}", fmt.Sprint(rec.ID), 1)
 		case strings.HasSuffix(rt.Path, "/merge"):
 			survivor := &focal.Incident{Title: "Survivor " + unique, OrgID: target.ID}
 			if err := st.CreateIncident(sys, survivor, nil); err != nil {

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -171,5 +172,63 @@ func TestConstituentCannotReadUnassignedIncident(t *testing.T) {
 	}
 	if _, body := call(t, a, tok, "GET", "/api/v1/incidents", "", ""); strings.Contains(body, "Citizen report") {
 		t.Errorf("constituent list shows a report of no organisation: %s", body)
+	}
+}
+
+// Attachments go in as raw bodies, are checked against their declared
+// type and size, and come out as opaque downloads with the same bytes.
+func TestAttachmentAPI(t *testing.T) {
+	a := mustRun(t)
+	tok := coordinatorToken(t, a)
+	status, body := call(t, a, tok, "POST", "/api/v1/incidents", "application/json", `{"title":"Malware sample"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create = %d %s", status, body)
+	}
+	var inc struct{ ID int64 }
+	if err := json.Unmarshal([]byte(body), &inc); err != nil {
+		t.Fatal(err)
+	}
+	base := "/api/v1/incidents/" + jsonInt(inc.ID) + "/attachments"
+	status, body = call(t, a, tok, "POST", base+"?name=mail-headers.txt", "text/plain", "Received: from mx.example.net")
+	if status != http.StatusCreated || !strings.Contains(body, `"sha256":"`) {
+		t.Fatalf("upload = %d %s", status, body)
+	}
+	var att struct {
+		ID     int64
+		SHA256 string
+	}
+	if err := json.Unmarshal([]byte(body), &att); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := call(t, a, tok, "POST", base+"?name=invoice.txt", "text/plain", "MZ\x90\x00 pretend executable"); status != http.StatusBadRequest || !strings.Contains(body, "executable") {
+		t.Errorf("executable declared as text = %d %s, want 400 naming it", status, body)
+	}
+	if status, _ := call(t, a, tok, "POST", base+"?name=big.bin", "application/octet-stream", strings.Repeat("x", 27<<20)); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("27 MiB upload = %d, want 413", status)
+	}
+	if status, body := call(t, a, tok, "POST", base, "text/plain", "no name"); status != http.StatusBadRequest || !strings.Contains(body, "name") {
+		t.Errorf("upload without a name = %d %s, want 400", status, body)
+	}
+	_, body = call(t, a, tok, "GET", base, "", "")
+	if !strings.Contains(body, "mail-headers.txt") || strings.Contains(body, "invoice.txt") {
+		t.Errorf("list = %s, want only the accepted file", body)
+	}
+	req, err := http.NewRequest("GET", a.URL()+base+"/"+jsonInt(att.ID), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got := new(strings.Builder)
+	if _, err := io.Copy(got, resp.Body); err != nil {
+		t.Fatal(err)
+	}
+	if got.String() != "Received: from mx.example.net" || resp.Header.Get("Content-Type") != "application/octet-stream" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		t.Errorf("download = %q with headers %v", got, resp.Header)
 	}
 }

@@ -31,6 +31,7 @@ import (
 	_ "github.com/emersion/go-message/charset" // decode non-UTF-8 charsets
 	"github.com/emersion/go-message/mail"
 
+	attachmentpkg "focal/internal/attachment"
 	"focal/internal/focal"
 	"focal/internal/store"
 )
@@ -144,16 +145,15 @@ func (in *Intake) quarantine(ctx context.Context, from string, raw []byte, reaso
 }
 
 func (in *Intake) storeAttachments(ctx context.Context, incidentID int64, atts []attachment) error {
+	files := &attachmentpkg.Store{Dir: filepath.Join(in.DataDir, "attachments")}
 	for _, a := range atts {
-		sum := sha256.Sum256(a.data)
-		hexsum := hex.EncodeToString(sum[:])
-		path := filepath.Join(in.DataDir, "attachments", hexsum[:2], hexsum)
-		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
-			if err := writeFile(path, a.data); err != nil {
-				return fmt.Errorf("attachment %q: %w", a.name, err)
-			}
+		saved, err := files.SaveBytes(a.data, "")
+		if err != nil {
+			return fmt.Errorf("attachment %q: %w", a.name, err)
 		}
-		rec := &store.Attachment{IncidentID: incidentID, Name: a.name, ContentType: a.contentType, Size: int64(len(a.data)), SHA256: hexsum}
+		// The sender's declared type is kept as said; the sniffed one is
+		// what the bytes are, and what a handler downloads.
+		rec := &store.Attachment{IncidentID: incidentID, Name: a.name, ContentType: saved.ContentType, Size: saved.Size, SHA256: saved.SHA256}
 		if err := in.Store.AddAttachment(ctx, rec); err != nil {
 			return err
 		}

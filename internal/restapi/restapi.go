@@ -15,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"focal/internal/attachment"
 	"focal/internal/focal"
 	"focal/internal/iodef"
 	"focal/internal/lookup"
@@ -37,6 +38,8 @@ type API struct {
 	Extract func(text string) []focal.Observable
 	// Team names the CIRT in exports (IODEF).
 	Team iodef.Team
+	// Attachments stores incident attachments outside the database.
+	Attachments *attachment.Store
 	// Calendar is the team's working hours for business-hours SLA targets;
 	// nil means Monday to Friday, 09:00–17:00 UTC.
 	Calendar *focal.Calendar
@@ -74,6 +77,9 @@ func (a *API) Routes() []server.Route {
 		r("POST", "/api/v1/incidents/{id}/tasks", focal.KindIncident, update, a.addTask),
 		r("PATCH", "/api/v1/incidents/{id}/tasks/{task}", focal.KindIncident, update, a.updateTask),
 		r("POST", "/api/v1/incidents/{id}/merge", focal.KindIncident, update, a.mergeIncident),
+		r("GET", "/api/v1/incidents/{id}/attachments", focal.KindIncident, read, a.listAttachments),
+		{Method: "POST", Path: "/api/v1/incidents/{id}/attachments", Kind: focal.KindIncident, Action: update, Handler: a.uploadAttachment, MaxBody: maxUpload},
+		r("GET", "/api/v1/incidents/{id}/attachments/{attachment}", focal.KindIncident, read, a.downloadAttachment),
 		r("GET", "/api/v1/metrics/incidents", focal.KindIncident, read, a.incidentMetrics),
 		r("GET", "/api/v1/sla-targets", focal.KindIncident, read, a.getSLATargets),
 		r("PUT", "/api/v1/sla-targets", focal.KindUser, update, a.putSLATargets),

@@ -130,3 +130,21 @@ func (s *Store) Attachments(ctx context.Context, incidentID int64) ([]Attachment
 	})
 	return out, err
 }
+
+// Attachment returns one attachment's record, if the principal may read
+// its incident.
+func (s *Store) Attachment(ctx context.Context, incidentID, id int64) (*Attachment, error) {
+	if _, err := s.visibleIncident(ctx, incidentID); err != nil {
+		return nil, err
+	}
+	a := &Attachment{IncidentID: incidentID}
+	var tlp string
+	var at int64
+	err := s.rdb.QueryRowContext(ctx, "SELECT id, name, content_type, size, sha256, tlp, created_at FROM incident_attachments WHERE incident_id = $1 AND id = $2",
+		incidentID, id).Scan(&a.ID, &a.Name, &a.ContentType, &a.Size, &a.SHA256, &tlp, &at)
+	if err != nil {
+		return nil, notFound(err, "attachment "+strconv.FormatInt(id, 10))
+	}
+	a.TLP, a.CreatedAt = focal.TLP(tlp), fromMS(at)
+	return a, nil
+}
