@@ -139,7 +139,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 		return err
 	}
 	u, err := ui.New(ui.Config{Store: a.Store, Auth: a.Auth, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged,
-		Extract: extractObservables})
+		Extract: extractObservables, DataDir: a.Config.DataDir})
 	if err != nil {
 		return err
 	}

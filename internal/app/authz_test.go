@@ -146,14 +146,24 @@ var matrix = map[string]expect{
 	"POST /report":     expect{"*": badForm},
 	"GET /report/sent": expect{"*": notFound}, // without a signed reference
 	// Incidents in the UI follow the API's rules.
-	"GET /incidents":               with(incidentRead, expect{"anonymous": see}),
-	"GET /incidents/new":           expect{"*": forbid, "anonymous": see, "coordinator": ok, "handler": ok, "constituent": ok, "constituent-other": ok},
-	"POST /incidents":              expect{"*": forbid, "anonymous": unauth, "coordinator": see, "handler": see, "constituent": see, "constituent-other": see},
-	"GET /incidents/metrics":       with(incidentRead, expect{"anonymous": see}),
-	"GET /incidents/{id}":          with(incidentRead, expect{"anonymous": see, "constituent-other": forbid}),
-	"GET /incidents/{id}/content":  with(incidentRead, expect{"anonymous": see, "constituent-other": forbid}),
-	"POST /incidents/{id}":         with(incidentWrite, expect{"coordinator": see, "handler": see}),
-	"POST /incidents/{id}/journal": with(incidentWrite, expect{"coordinator": see, "handler": see}),
+	"GET /incidents":                        with(incidentRead, expect{"anonymous": see}),
+	"GET /incidents/new":                    expect{"*": forbid, "anonymous": see, "coordinator": ok, "handler": ok, "constituent": ok, "constituent-other": ok},
+	"POST /incidents":                       expect{"*": forbid, "anonymous": unauth, "coordinator": see, "handler": see, "constituent": see, "constituent-other": see},
+	"GET /incidents/metrics":                with(incidentRead, expect{"anonymous": see}),
+	"GET /incidents/{id}":                   with(incidentRead, expect{"anonymous": see, "constituent-other": forbid}),
+	"GET /incidents/{id}/content":           with(incidentRead, expect{"anonymous": see, "constituent-other": forbid}),
+	"POST /incidents/{id}":                  with(incidentWrite, expect{"coordinator": see, "handler": see}),
+	"POST /incidents/{id}/journal":          with(incidentWrite, expect{"coordinator": see, "handler": see}),
+	"GET /incidents/{id}/attachments/{aid}": with(incidentRead, expect{"anonymous": see, "constituent-other": forbid}),
+	"POST /incidents/{id}/attachments":      with(incidentWrite, expect{"coordinator": see, "handler": see}),
+	"POST /incidents/{id}/tasks":            with(incidentWrite, expect{"coordinator": see, "handler": see}),
+	"POST /incidents/{id}/tasks/{task}":     with(incidentWrite, expect{"coordinator": see, "handler": see}),
+	"POST /incidents/{id}/merge":            with(incidentWrite, expect{"coordinator": see, "handler": see}),
+	// Quarantined intake: those who work incidents (KindIncident update).
+	"GET /quarantine": expect{"*": forbid, "anonymous": see, "coordinator": ok, "handler": ok},
+	// SLA targets: read by incident readers, changed by coordinators.
+	"GET /sla":  with(incidentRead, expect{"anonymous": see}),
+	"POST /sla": with(coordinatorRW, expect{"coordinator": see}),
 }
 
 func (e expect) status(label string) int {
@@ -251,6 +261,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 					if !strings.HasPrefix(rt.Path, "/api/") {
 						ct = "application/x-www-form-urlencoded" // the UI's forms
 					}
+					if rt.Path == "/incidents/{id}/attachments" {
+						ct = "multipart/form-data; boundary=" + fixtureBoundary
+					}
 					req.Header.Set("Content-Type", ct)
 				}
 				if tok := tokens[c.label]; tok != "" {
@@ -299,6 +312,10 @@ func assetPath(tb testing.TB, a *app.App, name string) string {
 	}
 	return string(m[1])
 }
+
+// fixtureBoundary separates the parts of the UI attachment form's
+// fixture.
+const fixtureBoundary = "fixture-boundary"
 
 // fixture makes the object a route acts on and returns the request path
 // and body: each mutating call gets its own object, so calls do not
@@ -405,9 +422,40 @@ func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route
 		}
 		path = strings.Replace(path, "{id}", fmt.Sprint(i.ID), 1)
 		body = "severity=high"
-		if strings.HasSuffix(rt.Path, "/journal") {
+		switch {
+		case strings.HasSuffix(rt.Path, "/journal"):
 			body = "kind=note&body=a+note"
+		case strings.HasSuffix(rt.Path, "/attachments"):
+			body = "--" + fixtureBoundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\n" +
+				"a file " + unique + "\r\n--" + fixtureBoundary + "--\r\n"
+		case strings.HasSuffix(rt.Path, "/attachments/{aid}"):
+			saved, err := (&attachment.Store{Dir: filepath.Join(dataDir, "attachments")}).Save(strings.NewReader("a file "+unique), "text/plain")
+			if err != nil {
+				t.Fatal(err)
+			}
+			att := &store.Attachment{IncidentID: i.ID, Name: "a.txt", ContentType: saved.ContentType, Size: saved.Size, SHA256: saved.SHA256}
+			if err := st.AddAttachment(sys, att); err != nil {
+				t.Fatal(err)
+			}
+			path = strings.Replace(path, "{aid}", fmt.Sprint(att.ID), 1)
+		case strings.HasSuffix(rt.Path, "/tasks"):
+			body = "title=a+task&owner="
+		case strings.HasSuffix(rt.Path, "/tasks/{task}"):
+			tk := &store.Task{IncidentID: i.ID, Title: "a task"}
+			if err := st.AddTask(sys, tk); err != nil {
+				t.Fatal(err)
+			}
+			path = strings.Replace(path, "{task}", fmt.Sprint(tk.ID), 1)
+			body = "done=1"
+		case strings.HasSuffix(rt.Path, "/merge"):
+			survivor := &focal.Incident{Title: "Survivor " + unique, OrgID: target.ID}
+			if err := st.CreateIncident(sys, survivor, nil); err != nil {
+				t.Fatal(err)
+			}
+			body = "into=" + survivor.Ref
 		}
+	case rt.Path == "/sla" && rt.Method == "POST":
+		body = "rows=0&save=1"
 	case rt.Path == "/incidents" && rt.Method == "POST":
 		body = "title=Report+" + unique + "&classification=fraud%2Fphishing&tlp=AMBER"
 	case rt.Path == "/{$}":

@@ -200,6 +200,14 @@ func TestAttachmentAPI(t *testing.T) {
 	if err := json.Unmarshal([]byte(body), &att); err != nil {
 		t.Fatal(err)
 	}
+	// 3 MiB is over the 1 MiB default for bodies but within the 25 MiB
+	// allowed for attachments.
+	if status, body := call(t, a, tok, "POST", base+"?name=capture.bin", "application/octet-stream", strings.Repeat("y", 3<<20)); status != http.StatusCreated {
+		t.Errorf("3 MiB upload = %d %s, want 201", status, body)
+	}
+	if status, body := call(t, a, tok, "POST", "/api/v1/incidents", "application/json", `{"title":"`+strings.Repeat("t", 2<<20)+`"}`); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("2 MiB JSON body on a default route = %d %.80s, want 413", status, body)
+	}
 	if status, body := call(t, a, tok, "POST", base+"?name=invoice.txt", "text/plain", "MZ\x90\x00 pretend executable"); status != http.StatusBadRequest || !strings.Contains(body, "executable") {
 		t.Errorf("executable declared as text = %d %s, want 400 naming it", status, body)
 	}
@@ -210,7 +218,7 @@ func TestAttachmentAPI(t *testing.T) {
 		t.Errorf("upload without a name = %d %s, want 400", status, body)
 	}
 	_, body = call(t, a, tok, "GET", base, "", "")
-	if !strings.Contains(body, "mail-headers.txt") || strings.Contains(body, "invoice.txt") {
+	if !strings.Contains(body, "mail-headers.txt") || !strings.Contains(body, "capture.bin") || strings.Contains(body, "invoice.txt") {
 		t.Errorf("list = %s, want only the accepted file", body)
 	}
 	req, err := http.NewRequest("GET", a.URL()+base+"/"+jsonInt(att.ID), nil)

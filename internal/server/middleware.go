@@ -66,7 +66,8 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // middleware wraps h with, outermost first: metrics and request log,
-// panic recovery, security headers and the default body limit.
+// panic recovery and security headers. Body limits come from each route's
+// guard, so a route may allow more than the default.
 func (s *Server) middleware(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -102,9 +103,7 @@ func (s *Server) middleware(h http.Handler) http.Handler {
 				"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(elapsed.Microseconds())/1000, "remote", r.RemoteAddr)
 		}()
 		setSecurityHeaders(sw.Header())
-		if r.Body != nil {
-			r.Body = http.MaxBytesReader(sw, r.Body, DefaultMaxBodyBytes)
-		}
+		// Body limits are per route, set by the route guard.
 		h.ServeHTTP(sw, r)
 	})
 }

@@ -65,7 +65,7 @@ func (s *Server) guard(rt Route, onError ErrorFunc) http.Handler {
 			onError(w, r, err)
 			return
 		}
-		if r.Body != nil && limit != DefaultMaxBodyBytes {
+		if r.Body != nil {
 			r.Body = http.MaxBytesReader(w, r.Body, limit)
 		}
 		rt.Handler(w, r)

@@ -26,3 +26,6 @@ func (s *Store) WithTxExec(ctx context.Context, query string) (int64, error) {
 	})
 	return n, err
 }
+
+// SetSearchWindow sets the first id window of windowed text search.
+func (s *Store) SetSearchWindow(n int64) { s.searchWindow = n }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -304,32 +305,24 @@ func (s *Store) Incidents(ctx context.Context, f IncidentFilter) ([]*focal.Incid
 	if f.AssigneeID != 0 {
 		add("i.assignee_id = $%d", f.AssigneeID)
 	}
-	order := "i.id"
+	windowed := false
 	if f.Query != "" {
-		cond, arg, searchOrder, ok := s.textSearch(f.Query, len(args)+1)
+		cond, arg, win, ok := s.textSearch(f.Query, len(args)+1)
 		if !ok {
 			return nil, nil // nothing searchable in the query: no match
 		}
 		args = append(args, arg)
 		where = append(where, cond)
-		order = searchOrder
-	}
-	if f.BeforeID > 0 {
-		add("i.id < $%d", f.BeforeID)
+		windowed = win
 	}
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 50
 	}
 	limit = min(limit, 500)
-	q := "SELECT " + incidentColumns + " FROM incidents i"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += fmt.Sprintf(" ORDER BY %s DESC LIMIT %d", order, limit)
 	var out []*focal.Incident
 	byID := map[int64]*focal.Incident{}
-	err := eachRow(ctx, s.rdb, q, args, func(r *sql.Rows) error {
+	scan := func(r *sql.Rows) error {
 		i, err := scanIncident(r)
 		if err != nil {
 			return err
@@ -337,7 +330,28 @@ func (s *Store) Incidents(ctx context.Context, f IncidentFilter) ([]*focal.Incid
 		out = append(out, i)
 		byID[i.ID] = i
 		return nil
-	})
+	}
+	run := func(extra string, extraArgs []any, n int, order string) error {
+		conds := where
+		if extra != "" {
+			conds = append(slices.Clone(where), extra)
+		}
+		q := "SELECT " + incidentColumns + " FROM incidents i"
+		if len(conds) > 0 {
+			q += " WHERE " + strings.Join(conds, " AND ")
+		}
+		q += fmt.Sprintf(" ORDER BY %s DESC LIMIT %d", order, n)
+		return eachRow(ctx, s.rdb, q, append(slices.Clone(args), extraArgs...), scan)
+	}
+	var err error
+	if !windowed {
+		if f.BeforeID > 0 {
+			add("i.id < $%d", f.BeforeID)
+		}
+		err = run("", nil, limit, "i.id")
+	} else {
+		err = s.searchWindows(ctx, f.BeforeID, limit, len(args), &out, run)
+	}
 	if err != nil || len(out) == 0 {
 		return out, err
 	}
@@ -609,4 +623,43 @@ func (s *Store) RelatedIncidents(ctx context.Context, id int64, limit int) ([]*f
 		}
 	}
 	return out, nil
+}
+
+// searchWindows runs a text search newest-first in id windows that grow
+// eightfold (20,000 ids, then 160,000, …) until a page is full or the
+// oldest incident is passed: a common word fills the page in the first,
+// bounded window; a rare one reaches the later windows, which are read
+// through the text index and cost a few probes and a small sort. run executes the query with an
+// extra condition on the window; nargs is the number of arguments before it.
+func (s *Store) searchWindows(ctx context.Context, before int64, limit, nargs int, out *[]*focal.Incident,
+	run func(extra string, extraArgs []any, n int, order string) error) error {
+	upper := before
+	if upper <= 0 {
+		var maxID int64
+		if err := s.rdb.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM incidents").Scan(&maxID); err != nil {
+			return fmt.Errorf("search: %w", err)
+		}
+		upper = maxID + 1
+	}
+	window := s.searchWindow
+	if window <= 0 {
+		window = 20_000
+	}
+	first := window
+	for ; upper > 1 && len(*out) < limit; window *= 8 {
+		lower := max(upper-window, 0)
+		cond := fmt.Sprintf("i.id < $%d AND i.id >= $%d", nargs+1, nargs+2)
+		// The first window may walk the key range; a later one is reached
+		// only when the words are rare, so it goes through the text index
+		// ("+ 0" keeps the planner from ordering by the primary key).
+		order := "i.id"
+		if window > first {
+			order = "i.id + 0"
+		}
+		if err := run(cond, []any{upper, lower}, limit-len(*out), order); err != nil {
+			return err
+		}
+		upper = lower
+	}
+	return nil
 }

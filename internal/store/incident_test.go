@@ -324,3 +324,50 @@ func TestSLATargets(t *testing.T) {
 		}
 	})
 }
+
+// Text search finds every match, newest first, whatever the windows: a
+// tiny first window forces several on PostgreSQL.
+func TestIncidentSearchPaging(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		s.SetSearchWindow(2)
+		handler := as(focal.Principal{UserID: 90, Name: "hank", Role: focal.RoleHandler})
+		var ransom []int64
+		for n := 0; n < 30; n++ {
+			title := "Scan from a foreign network"
+			if n%3 == 0 {
+				title = "Ransomware at a hospital"
+			}
+			i := &focal.Incident{Title: title}
+			if err := s.CreateIncident(handler, i, nil); err != nil {
+				t.Fatal(err)
+			}
+			if n%3 == 0 {
+				ransom = append([]int64{i.ID}, ransom...)
+			}
+		}
+		var got []int64
+		before := int64(0)
+		for page := 0; page < 10; page++ {
+			list, err := s.Incidents(handler, store.IncidentFilter{Query: "RANSOM", Limit: 4, BeforeID: before})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, i := range list {
+				got = append(got, i.ID)
+			}
+			if len(list) < 4 {
+				break
+			}
+			before = list[len(list)-1].ID
+		}
+		if fmt.Sprint(got) != fmt.Sprint(ransom) {
+			t.Errorf("search pages = %v, want %v", got, ransom)
+		}
+		if list, err := s.Incidents(handler, store.IncidentFilter{Query: "nowhere"}); err != nil || len(list) != 0 {
+			t.Errorf("search for an absent word = %v, %v", list, err)
+		}
+		if list, err := s.Incidents(handler, store.IncidentFilter{Query: "!!!"}); err != nil || len(list) != 0 {
+			t.Errorf("search with no word = %v, %v", list, err)
+		}
+	})
+}

@@ -44,6 +44,9 @@ type Store struct {
 	rdb     *sql.DB       // reads (SQLite: a read-only pool; PostgreSQL: same as db)
 	pool    *pgxpool.Pool // PostgreSQL only: native access for COPY
 	where   string        // redacted description for errors and logs
+	// searchWindow is the first id window of a windowed text search;
+	// 0 means 20,000. Tests make it small.
+	searchWindow int64
 }
 
 // Open connects to the database described by dsn and checks it answers:
@@ -207,14 +210,14 @@ func notFound(err error, what string) error {
 
 // textSearch returns the SQL condition matching incident alias i against
 // the user's words in q (every word, each as a prefix), with the match
-// expression as the argument at position n, and the ORDER BY expression to
-// use with it; ok=false when q holds no searchable word. It is the one
-// place the dialects' full-text search differs: FTS5 on SQLite, tsvector
-// on PostgreSQL. On PostgreSQL the order is "i.id + 0", which no index
-// provides: otherwise the planner walks the primary key newest-first and
-// tests every row against a rare word (a second per million incidents)
-// instead of asking the GIN index and sorting the hits.
-func (s *Store) textSearch(q string, n int) (cond, arg, order string, ok bool) {
+// expression as the argument at position n; windowed says the caller must
+// search in id windows (see searchWindows); ok=false when q holds no
+// searchable word. It is the one place the dialects' full-text search
+// differs: FTS5 on SQLite, tsvector on PostgreSQL. PostgreSQL's planner
+// either walks the primary key testing every row (slow for a rare word) or
+// fetches and sorts every hit from the GIN index (slow for a common one);
+// id windows bound both.
+func (s *Store) textSearch(q string, n int) (cond, arg string, windowed, ok bool) {
 	var words []string
 	for _, w := range strings.FieldsFunc(strings.ToLower(q), func(r rune) bool {
 		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
@@ -225,16 +228,16 @@ func (s *Store) textSearch(q string, n int) (cond, arg, order string, ok bool) {
 		words = append(words, w)
 	}
 	if len(words) == 0 {
-		return "", "", "", false
+		return "", "", false, false
 	}
 	if s.dialect == Postgres {
 		for i, w := range words {
 			words[i] = w + ":*"
 		}
-		return fmt.Sprintf("i.search_tsv @@ to_tsquery('simple', $%d)", n), strings.Join(words, " & "), "i.id + 0", true
+		return fmt.Sprintf("i.search_tsv @@ to_tsquery('simple', $%d)", n), strings.Join(words, " & "), true, true
 	}
 	for i, w := range words {
 		words[i] = `"` + w + `"*`
 	}
-	return fmt.Sprintf("i.id IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH $%d)", n), strings.Join(words, " "), "i.id", true
+	return fmt.Sprintf("i.id IN (SELECT rowid FROM incidents_fts WHERE incidents_fts MATCH $%d)", n), strings.Join(words, " "), false, true
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"focal/internal/attachment"
 	"focal/internal/auth"
 	"focal/internal/focal"
 	"focal/internal/httpauth"
@@ -31,6 +32,8 @@ type handlers struct {
 	reportKey   []byte                          // signs the report form's check and receipts
 	minFill     time.Duration                   // the report form's minimum fill time
 	reportLimit *auth.Limiter                   // public reports per client address
+	files       *attachment.Store               // incident attachments; nil: uploads are off
+	reportFiles *attachment.Store               // the same directory, with the public form's smaller limit
 }
 
 // base is what the layout shows on every page.
@@ -57,6 +60,12 @@ func noticeText(key string) string {
 		return "Your password was changed. Your other sessions were ended."
 	case "noted":
 		return "Added to the journal."
+	case "attached":
+		return "The file was attached."
+	case "task":
+		return "The task was saved."
+	case "merged":
+		return "The incident was merged into this one."
 	}
 	return ""
 }

@@ -130,7 +130,7 @@ func newEnv(tb testing.TB, opts ...func(*ui.Config)) *env {
 	rebuild()
 	authn := httpauth.New(st, logger)
 	cfg := ui.Config{Store: st, Auth: authn, Logger: logger, Lookup: holder.Load,
-		ConstituencyChanged: func() { e.changed.Add(1); rebuild() }}
+		ConstituencyChanged: func() { e.changed.Add(1); rebuild() }, DataDir: tb.TempDir()}
 	for _, opt := range opts {
 		opt(&cfg)
 	}

@@ -13,6 +13,7 @@ type incidentContentPage struct {
 	Restricted  bool
 	Description string // defanged
 	Observables []observableRow
+	Attachments []attachmentRow // for a restricted category, by hash only: no links
 }
 
 // incidentContent serves GET /incidents/{id}/content: the description and
@@ -40,6 +41,10 @@ func (h *handlers) incidentContent(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, o := range obs {
 		page.Observables = append(page.Observables, observableRow{Kind: o.Kind, Value: defangObservable(o), TLP: o.TLP, TLPClass: tlpClass(o.TLP), Source: o.Source})
+	}
+	if page.Attachments, err = h.attachmentRows(r, i); err != nil {
+		h.error(w, r, err)
+		return
 	}
 	h.render(w, r, http.StatusOK, "incident_content", page)
 }

@@ -113,6 +113,12 @@ type incidentDetailPage struct {
 	Observables []observableRow
 	Related     []incidentRow
 	Journal     []journalRow
+	Attachments []attachmentRow // "" for a restricted incident: they are on the content page
+	Tasks       []taskRow
+	MayUpload   bool // attachments are configured and the caller may add them
+	Upload      uploadForm
+	Task        taskForm
+	Merge       mergeForm
 
 	MayUpdate   bool
 	Next        []statusChoice
@@ -147,6 +153,19 @@ func (h *handlers) incidentDetail(w http.ResponseWriter, r *http.Request) {
 // showIncident renders incident id's page with status; after a rejected
 // form, fe is the error and cf or nf the typed values.
 func (h *handlers) showIncident(w http.ResponseWriter, r *http.Request, id int64, status int, fe *fieldError, cf *changeForm, nf *noteForm) {
+	h.showIncidentWith(w, r, id, status, fe, func(page *incidentDetailPage) {
+		if cf != nil {
+			page.Change = *cf
+		}
+		if nf != nil {
+			page.Note = *nf
+		}
+	})
+}
+
+// showIncidentWith renders incident id's page with status; after a
+// rejected form, fe is the error and typed puts the typed values back.
+func (h *handlers) showIncidentWith(w http.ResponseWriter, r *http.Request, id int64, status int, fe *fieldError, typed func(*incidentDetailPage)) {
 	ctx := r.Context()
 	i, err := h.store.Incident(ctx, id)
 	if err != nil {
@@ -159,12 +178,7 @@ func (h *handlers) showIncident(w http.ResponseWriter, r *http.Request, id int64
 		return
 	}
 	page.Err = fe
-	if cf != nil {
-		page.Change = *cf
-	}
-	if nf != nil {
-		page.Note = *nf
-	}
+	typed(&page)
 	if page.Reporter != nil {
 		if err := h.store.Audit(ctx, "view", "incident", strconv.FormatInt(id, 10), map[string]any{"reporter": true, "via": "ui"}); err != nil {
 			h.error(w, r, err)
@@ -232,13 +246,16 @@ func (h *handlers) incidentDetailPage(r *http.Request, i *focal.Incident) (incid
 	if err != nil {
 		return page, err
 	}
+	if err := h.addWork(r, &page, people); err != nil {
+		return page, err
+	}
 	page.Assignee = assigneeName(i.AssigneeID, p.UserID, people)
 	if !page.MayUpdate {
 		return page, nil
 	}
 	for _, s := range focal.NextStatuses(i.Status) {
 		// Merging needs the incident to merge into, which this form
-		// does not ask: the API does it.
+		// does not ask: the merge form does.
 		if s != focal.StatusMerged {
 			page.Next = append(page.Next, statusChoice{Value: s, Label: statusLabel(s)})
 		}

@@ -20,23 +20,30 @@ func navFor(p focal.Principal, path string) []navItem {
 	entries := []struct {
 		label, path string
 		kind        focal.Kind
+		action      focal.Action // "" means read
 	}{
-		{"Dashboard", "/", focal.KindDashboard},
-		{"Incidents", "/incidents", focal.KindIncident},
-		{"Organisations", "/organisations", focal.KindOrganisation},
-		{"Users", "/users", focal.KindUser},
-		{"Audit log", "/audit", focal.KindAudit},
-		{"Account", "/account", focal.KindSelf},
+		{"Dashboard", "/", focal.KindDashboard, ""},
+		{"Incidents", "/incidents", focal.KindIncident, ""},
+		{"Quarantine", "/quarantine", focal.KindIncident, focal.ActionUpdate},
+		{"SLA", "/sla", focal.KindIncident, ""},
+		{"Organisations", "/organisations", focal.KindOrganisation, ""},
+		{"Users", "/users", focal.KindUser, ""},
+		{"Audit log", "/audit", focal.KindAudit, ""},
+		{"Account", "/account", focal.KindSelf, ""},
 		// Everyone may report; anonymous visitors get the link outside
 		// the navigation bar, which is for accounts.
-		{"Report an incident", "/report", focal.KindReport},
+		{"Report an incident", "/report", focal.KindReport, ""},
 	}
 	if p.IsAnonymous() {
 		return nil
 	}
 	var out []navItem
 	for _, e := range entries {
-		if focal.Authorize(p, focal.ActionRead, focal.Resource{Kind: e.kind, OwnerID: p.UserID}) != nil {
+		action := e.action
+		if action == "" {
+			action = focal.ActionRead
+		}
+		if focal.Authorize(p, action, focal.Resource{Kind: e.kind, OwnerID: p.UserID}) != nil {
 			continue
 		}
 		current := path == e.path || (e.path != "/" && strings.HasPrefix(path, e.path+"/"))

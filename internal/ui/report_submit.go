@@ -3,7 +3,9 @@ package ui
 import (
 	"crypto/hmac"
 	"errors"
+	"fmt"
 	"math"
+	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"focal/internal/focal"
+	"focal/internal/store"
 )
 
 // reportRejected is the neutral answer to a report that failed the bot
@@ -23,7 +26,13 @@ const reportRejected = "your report could not be accepted; please open the form 
 // validates the form and stores the report as a new incident of the
 // anonymous public, then sends the citizen to the receipt.
 func (h *handlers) reportSubmit(w http.ResponseWriter, r *http.Request) {
-	if err := parseForm(r); err != nil {
+	if err := parseReportBody(r); err != nil {
+		if focal.ErrorCode(err) == focal.ETOOLARGE {
+			// Nothing of the form could be read: ask again, saying why.
+			h.reportFormError(w, r, reportForm{}, time.Now(), &fieldError{Field: "file", Label: "Your file",
+				Message: "is too large: at most 10 MiB; your report was not sent, please write it again"})
+			return
+		}
 		h.error(w, r, err)
 		return
 	}
@@ -59,6 +68,18 @@ func (h *handlers) reportSubmit(w http.ResponseWriter, r *http.Request) {
 		h.reportFormError(w, r, f, issued, reportFieldError(err))
 		return
 	}
+	// The file is checked and stored before the incident exists: a
+	// refused file leaves no incident behind.
+	file, err := h.saveReportFile(r)
+	if err != nil {
+		fe, _, ok := uploadFieldError(err, "Your file", maxReportFileBytes)
+		if !ok {
+			h.error(w, r, err)
+			return
+		}
+		h.reportFormError(w, r, f, issued, fe)
+		return
+	}
 	i := &focal.Incident{
 		Title: "Web report: " + cat.Label, Description: f.Description,
 		Classifications: []focal.Classification{cat.Class},
@@ -81,8 +102,72 @@ func (h *handlers) reportSubmit(w http.ResponseWriter, r *http.Request) {
 		h.error(w, r, err)
 		return
 	}
+	if file != nil {
+		// The public may not change the incident it reported: focal
+		// records the file it received, as the mail intake does.
+		file.IncidentID = i.ID
+		if err := h.store.AddAttachment(focal.NewContextWithPrincipal(r.Context(), focal.System()), file); err != nil {
+			h.error(w, r, err)
+			return
+		}
+	}
 	v := url.Values{"ref": {i.Ref}, "sig": {receiptSig(h.reportKey, i.Ref)}}
 	redirect(w, r, "/report/sent?"+v.Encode())
+}
+
+// parseReportBody parses the report form, sent as multipart/form-data
+// (with an optional file) or URL-encoded (without one). A file part is
+// spooled to a temporary file, which the server removes afterwards.
+func parseReportBody(r *http.Request) error {
+	err := r.ParseMultipartForm(64 << 10)
+	if err == nil || errors.Is(err, http.ErrNotMultipart) {
+		return nil
+	}
+	return bodyError(err)
+}
+
+// saveReportFile stores the report's file, if one was sent, and returns
+// the attachment to record (nil for none). At most one file is accepted.
+func (h *handlers) saveReportFile(r *http.Request) (*store.Attachment, error) {
+	if r.MultipartForm == nil {
+		return nil, nil
+	}
+	var files []*multipart.FileHeader
+	for name, fhs := range r.MultipartForm.File {
+		if name != "file" {
+			return nil, focal.FieldErrorf("file", "send the file in the form's file field")
+		}
+		files = fhs
+	}
+	switch {
+	case len(files) == 0 || len(files) == 1 && files[0].Filename == "" && files[0].Size == 0:
+		return nil, nil
+	case len(files) > 1:
+		return nil, focal.FieldErrorf("file", "attach one file at most")
+	case h.reportFiles == nil:
+		return nil, focal.FieldErrorf("file", "files cannot be received at the moment; send your report without it")
+	}
+	fh := files[0]
+	name := fileName(fh.Filename)
+	if name == "" {
+		name = "attachment"
+	}
+	if fh.Size > maxReportFileBytes {
+		return nil, focal.Errorf(focal.ETOOLARGE, "the file is too large")
+	}
+	f, err := fh.Open()
+	if err != nil {
+		return nil, fmt.Errorf("report file: %w", err)
+	}
+	defer f.Close() // read-only: closing cannot lose data
+	saved, err := h.reportFiles.Save(f, fh.Header.Get("Content-Type"))
+	if err != nil {
+		return nil, err
+	}
+	if saved.Size == 0 {
+		return nil, focal.FieldErrorf("file", "the file is empty")
+	}
+	return &store.Attachment{Name: name, ContentType: saved.ContentType, Size: saved.Size, SHA256: saved.SHA256, TLP: focal.TLPAmber}, nil
 }
 
 // parseReportForm reads the posted report form.

@@ -1,6 +1,7 @@
 package ui_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -307,5 +308,61 @@ func TestReportReceipt(t *testing.T) {
 		if r := e.get(t, "", path); r.status != http.StatusNotFound {
 			t.Errorf("GET %s = %d, want 404", path, r.status)
 		}
+	}
+}
+
+// TestReportFile sends reports with a file: a good file is attached to
+// the new incident; a refused one shows the form again with the reason
+// and creates no incident.
+func TestReportFile(t *testing.T) {
+	e := newEnv(t, fastReports)
+	png := append([]byte("\x89PNG\r\n\x1a\n"), bytes.Repeat([]byte{0}, 64)...)
+	tests := []struct {
+		name    string
+		files   []upload
+		wantMsg string // "" for success
+	}{
+		{"ok", []upload{{"file", "screenshot.png", "image/png", png}}, ""},
+		{"no-file", []upload{{"file", "", "application/octet-stream", nil}}, ""},
+		{"type-mismatch", []upload{{"file", "cat.jpg", "image/jpeg", exe}}, "does not match its type"},
+		{"too-large", []upload{{"file", "big.txt", "text/plain", bytes.Repeat([]byte("a"), 10<<20+1)}}, "is too large: at most 10 MiB"},
+		{"two-files", []upload{{"file", "a.txt", "text/plain", []byte("a")}, {"file", "b.txt", "text/plain", []byte("b")}}, "attach one file at most"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			before := e.countIncidents(t)
+			f := e.reportForm(t, "", "phishing", "see the file")
+			r := e.postMultipart(t, "", "/report", f, tt.files...)
+			if tt.wantMsg != "" {
+				// A body over the route's limit cannot be read, so the
+				// typed text is not shown again then.
+				if r.status != http.StatusBadRequest || !strings.Contains(r.body, tt.wantMsg) || tt.name != "too-large" && !strings.Contains(r.body, "see the file") {
+					t.Errorf("POST /report %s = %d, want 400 with %q and the typed text\n%s", tt.name, r.status, tt.wantMsg, r.body)
+				}
+				if n := e.countIncidents(t); n != before {
+					t.Errorf("incidents after %s = %d, want %d", tt.name, n, before)
+				}
+				return
+			}
+			if r.status != http.StatusSeeOther {
+				t.Fatalf("POST /report %s = %d, want 303\n%s", tt.name, r.status, r.body)
+			}
+			ref, err := url.ParseQuery(strings.TrimPrefix(r.header.Get("Location"), "/report/sent?"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := e.incidentByRef(t, ref.Get("ref"))
+			list := e.attachments(t, i.ID)
+			want := 0
+			if tt.files[0].name != "" {
+				want = 1
+			}
+			if len(list) != want {
+				t.Fatalf("attachments of the report = %d, want %d", len(list), want)
+			}
+			if want == 1 && (list[0].Name != "screenshot.png" || list[0].ContentType != "image/png" || list[0].Size != int64(len(png))) {
+				t.Errorf("attachment = %+v, want screenshot.png, image/png, %d bytes", list[0], len(png))
+			}
+		})
 	}
 }

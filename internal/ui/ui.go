@@ -44,10 +44,12 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"golang.org/x/time/rate"
 
+	"focal/internal/attachment"
 	"focal/internal/auth"
 	"focal/internal/focal"
 	"focal/internal/httpauth"
@@ -80,6 +82,9 @@ type Config struct {
 	// ReportLimiter limits public reports per client address; nil means 5
 	// per 10 minutes.
 	ReportLimiter *auth.Limiter
+	// DataDir is focal's data directory; attachments are kept below
+	// DataDir/attachments. "" turns attachment uploads off.
+	DataDir string
 }
 
 // The public report form's fill-time bounds: the minimum unless Config
@@ -125,6 +130,11 @@ func New(cfg Config) (*UI, error) {
 		minFill:     cfg.MinReportFillTime,
 		reportLimit: cfg.ReportLimiter,
 	}
+	if cfg.DataDir != "" {
+		dir := filepath.Join(cfg.DataDir, "attachments")
+		h.files = &attachment.Store{Dir: dir}
+		h.reportFiles = &attachment.Store{Dir: dir, MaxBytes: maxReportFileBytes}
+	}
 	if cfg.Calendar != nil {
 		h.calendar = *cfg.Calendar
 	}
@@ -142,6 +152,11 @@ func (u *UI) Routes() []server.Route {
 	h := u.h
 	r := func(method, path string, kind focal.Kind, action focal.Action, fn http.HandlerFunc) server.Route {
 		return server.Route{Method: method, Path: path, Kind: kind, Action: action, Handler: fn}
+	}
+	// upload is a route whose form carries a file of at most max bytes.
+	upload := func(rt server.Route, max int64) server.Route {
+		rt.MaxBody = max
+		return rt
 	}
 	const read, create, update, del = focal.ActionRead, focal.ActionCreate, focal.ActionUpdate, focal.ActionDelete
 	return []server.Route{
@@ -169,7 +184,7 @@ func (u *UI) Routes() []server.Route {
 		r("GET", "/audit", focal.KindAudit, read, h.audit),
 		// The public report form: anyone, logged in or not, may report.
 		r("GET", "/report", focal.KindReport, read, h.reportForm),
-		r("POST", "/report", focal.KindReport, create, h.reportSubmit),
+		upload(r("POST", "/report", focal.KindReport, create, h.reportSubmit), maxReportBody),
 		r("GET", "/report/sent", focal.KindReport, read, h.reportSent),
 		// Incidents: /incidents is the list, /incidents?view=queue the
 		// triage queue (new and triaged, oldest first).
@@ -181,6 +196,17 @@ func (u *UI) Routes() []server.Route {
 		r("GET", "/incidents/{id}/content", focal.KindIncident, read, h.incidentContent),
 		r("POST", "/incidents/{id}", focal.KindIncident, update, h.incidentUpdate),
 		r("POST", "/incidents/{id}/journal", focal.KindIncident, update, h.incidentJournal),
+		r("GET", "/incidents/{id}/attachments/{aid}", focal.KindIncident, read, h.attachmentDownload),
+		upload(r("POST", "/incidents/{id}/attachments", focal.KindIncident, update, h.attachmentUpload), maxUploadBody),
+		r("POST", "/incidents/{id}/tasks", focal.KindIncident, update, h.taskAdd),
+		r("POST", "/incidents/{id}/tasks/{task}", focal.KindIncident, update, h.taskUpdate),
+		r("POST", "/incidents/{id}/merge", focal.KindIncident, update, h.incidentMerge),
+		// Quarantined intake is for those who work incidents.
+		r("GET", "/quarantine", focal.KindIncident, update, h.quarantine),
+		// SLA targets: everyone who reads incidents sees them; changing
+		// them is a coordinator's right, as in the API.
+		r("GET", "/sla", focal.KindIncident, read, h.slaTargets),
+		r("POST", "/sla", focal.KindUser, update, h.slaUpdate),
 	}
 }
 
