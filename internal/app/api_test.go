@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
@@ -139,5 +140,19 @@ func TestLookupFollowsRegistry(t *testing.T) {
 	}
 	if _, body := call(t, a, tok, "GET", "/api/v1/lookup?ip=203.0.113.1", "", ""); strings.Contains(body, "Lookup Test") {
 		t.Errorf("lookup of an unclaimed address = %s, want no organisation", body)
+	}
+	// An incident whose text names the organisation's address gets it
+	// suggested as the affected organisation.
+	status, body = call(t, a, tok, "POST", "/api/v1/incidents", "application/json", `{"title":"Scans from 198.51.100.77"}`)
+	if status != http.StatusCreated {
+		t.Fatalf("create incident = %d %s", status, body)
+	}
+	var inc struct{ ID int64 }
+	if err := json.Unmarshal([]byte(body), &inc); err != nil {
+		t.Fatal(err)
+	}
+	_, body = call(t, a, tok, "GET", fmt.Sprintf("/api/v1/incidents/%d", inc.ID), "", "")
+	if !strings.Contains(body, `"suggested_organisations":[{"org_id":`) || !strings.Contains(body, `"name":"Lookup Test","matched":["198.51.100.77"]`) {
+		t.Errorf("incident = %s, want Lookup Test suggested for 198.51.100.77", body)
 	}
 }

@@ -60,6 +60,9 @@ func TestIncidentAPILifecycle(t *testing.T) {
 		}
 	}
 	_, body = call(t, a, tok, "GET", path, "", "")
+	if strings.Contains(body, "suggested_organisations") {
+		t.Errorf("suggestions for observables no organisation owns: %s", body)
+	}
 	if !strings.Contains(body, `"value":"https://bank-login.example.net/"`) || !strings.Contains(body, `"value":"bank-login.example.net"`) {
 		t.Errorf("the defanged URL in the description was not extracted (refanged) as observables: %s", body)
 	}

@@ -37,7 +37,16 @@ type incidentBody struct {
 	CreatedAt      time.Time              `json:"created_at"`
 	UpdatedAt      time.Time              `json:"updated_at"`
 	Observables    []focal.Observable     `json:"observables,omitempty"`
+	Suggested      []suggestion           `json:"suggested_organisations,omitempty"`
 	NextStatuses   []focal.Status         `json:"next_statuses"`
+}
+
+// suggestion is an organisation the constituency lookup finds behind an
+// incident's observables.
+type suggestion struct {
+	OrgID   int64    `json:"org_id"`
+	Name    string   `json:"name"`
+	Matched []string `json:"matched"`
 }
 
 func incidentToBody(p focal.Principal, i *focal.Incident) incidentBody {
@@ -198,6 +207,19 @@ func (a *API) getIncident(w http.ResponseWriter, r *http.Request) {
 	if b.Observables, err = a.Store.Observables(r.Context(), id); err != nil {
 		a.Error(w, r, err)
 		return
+	}
+	if p.Role.Staff() && a.Lookup != nil {
+		for _, m := range a.Lookup().MatchObservables(b.Observables) {
+			o, err := a.Store.Organisation(r.Context(), m.OrgID)
+			if focal.ErrorCode(err) == focal.ENOTFOUND {
+				continue // deleted since the table was built
+			}
+			if err != nil {
+				a.Error(w, r, err)
+				return
+			}
+			b.Suggested = append(b.Suggested, suggestion{OrgID: o.ID, Name: o.Name, Matched: m.Matched})
+		}
 	}
 	a.writeJSON(w, http.StatusOK, b)
 }

@@ -38,6 +38,15 @@ type observableRow struct {
 	Source   string
 }
 
+// suggestedOrg is an organisation the constituency lookup finds behind
+// the incident's observables.
+type suggestedOrg struct {
+	ID      int64
+	Name    string
+	Matched []string // defanged
+	Current bool     // already the affected organisation
+}
+
 // journalRow is one journal entry.
 type journalRow struct {
 	ID       int64
@@ -111,6 +120,7 @@ type incidentDetailPage struct {
 	SLA         slaView
 	Target      string
 	Observables []observableRow
+	Suggested   []suggestedOrg // organisations owning the observables (handlers only)
 	Related     []incidentRow
 	Journal     []journalRow
 	Attachments []attachmentRow // "" for a restricted incident: they are on the content page
@@ -253,6 +263,9 @@ func (h *handlers) incidentDetailPage(r *http.Request, i *focal.Incident) (incid
 	if !page.MayUpdate {
 		return page, nil
 	}
+	if page.Suggested, err = h.suggestOrgs(ctx, i); err != nil {
+		return page, err
+	}
 	for _, s := range focal.NextStatuses(i.Status) {
 		// Merging needs the incident to merge into, which this form
 		// does not ask: the merge form does.
@@ -376,4 +389,32 @@ func assigneeName(id, self int64, people []personOption) string {
 		return people[n].Name
 	}
 	return "account " + strconv.FormatInt(id, 10)
+}
+
+// suggestOrgs looks the incident's observables up in the constituency, so
+// the handler can set the affected organisation with one click.
+func (h *handlers) suggestOrgs(ctx context.Context, i *focal.Incident) ([]suggestedOrg, error) {
+	obs, err := h.store.Observables(ctx, i.ID)
+	if err != nil || h.lookup == nil {
+		return nil, err
+	}
+	var out []suggestedOrg
+	for _, m := range h.lookup().MatchObservables(obs) {
+		o, err := h.store.Organisation(ctx, m.OrgID)
+		if focal.ErrorCode(err) == focal.ENOTFOUND {
+			continue // deleted since the table was built
+		}
+		if err != nil {
+			return nil, err
+		}
+		s := suggestedOrg{ID: o.ID, Name: o.Name, Current: o.ID == i.OrgID}
+		for _, v := range m.Matched {
+			s.Matched = append(s.Matched, defangText(v))
+		}
+		out = append(out, s)
+		if len(out) == 10 {
+			break
+		}
+	}
+	return out, nil
 }

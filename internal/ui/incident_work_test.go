@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/textproto"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -397,5 +398,36 @@ func TestSLAPage(t *testing.T) {
 	}
 	if r := e.post(t, "handler", "/sla", form); r.status != http.StatusForbidden {
 		t.Errorf("POST /sla as handler = %d, want 403", r.status)
+	}
+}
+
+// The incident page suggests the organisations that own its observables,
+// and one click makes a suggestion the affected organisation.
+func TestIncidentSuggestsOrganisation(t *testing.T) {
+	e := newEnv(t)
+	i := e.addIncident(t, &focal.Incident{Title: "Scanner"}, focal.Observable{Kind: "ipv4", Value: "192.0.2.10"})
+	path := "/incidents/" + strconv.FormatInt(i.ID, 10)
+	res := e.get(t, "handler", path)
+	if !strings.Contains(res.body, "Suggested by the constituency lookup") || !strings.Contains(res.body, "Alpha Telecom") || !strings.Contains(res.body, "192[.]0[.]2[.]10") {
+		t.Fatalf("incident page lacks the suggestion:\n%s", res.body)
+	}
+	_, list, _ := strings.Cut(res.body, `<ul class="suggested"`)
+	list, _, _ = strings.Cut(list, "</ul>")
+	if strings.Contains(list, "Beta Bank") || !strings.Contains(list, "Alpha Telecom") {
+		t.Errorf("suggestions = %s, want Alpha Telecom only (192.0.2.10 is outside Beta Bank's network)", list)
+	}
+	if res := e.get(t, "analyst", path); strings.Contains(res.body, "Suggested by the constituency lookup") {
+		t.Errorf("an analyst, who cannot change the incident, sees suggestions")
+	}
+	res = e.post(t, "handler", path, url.Values{"org": {strconv.FormatInt(e.orgA.ID, 10)}})
+	if res.status != http.StatusSeeOther {
+		t.Fatalf("set organisation = %d, want 303: %s", res.status, res.body)
+	}
+	got, err := e.st.Incident(e.sys, i.ID)
+	if err != nil || got.OrgID != e.orgA.ID {
+		t.Errorf("affected organisation = %+v, %v; want %d", got, err, e.orgA.ID)
+	}
+	if res := e.get(t, "handler", path); !strings.Contains(res.body, "(the affected organisation)") {
+		t.Errorf("the chosen organisation is not marked as current")
 	}
 }
