@@ -211,6 +211,15 @@ func TestAttachmentAPI(t *testing.T) {
 	if status, body := call(t, a, tok, "POST", "/api/v1/incidents", "application/json", `{"title":"`+strings.Repeat("t", 2<<20)+`"}`); status != http.StatusRequestEntityTooLarge {
 		t.Errorf("2 MiB JSON body on a default route = %d %.80s, want 413", status, body)
 	}
+	// Indicators in a textual attachment become observables of the incident.
+	_, body = call(t, a, tok, "GET", "/api/v1/incidents/"+jsonInt(inc.ID), "", "")
+	if !strings.Contains(body, `"value":"mx.example.net"`) {
+		t.Errorf("the attachment's domain was not extracted: %s", body)
+	}
+	_, body = call(t, a, tok, "GET", "/api/v1/incidents/"+jsonInt(inc.ID)+"/journal", "", "")
+	if !strings.Contains(body, "extracted from attachment mail-headers.txt") {
+		t.Errorf("journal does not say where the observables came from: %s", body)
+	}
 	if status, body := call(t, a, tok, "POST", base+"?name=invoice.txt", "text/plain", "MZ\x90\x00 pretend executable"); status != http.StatusBadRequest || !strings.Contains(body, "executable") {
 		t.Errorf("executable declared as text = %d %s, want 400 naming it", status, body)
 	}

@@ -157,6 +157,18 @@ func (in *Intake) storeAttachments(ctx context.Context, incidentID int64, atts [
 		if err := in.Store.AddAttachment(ctx, rec); err != nil {
 			return err
 		}
+		if in.Extract == nil {
+			continue
+		}
+		text, ok, err := files.Text(saved.SHA256, saved.ContentType)
+		if err != nil {
+			return fmt.Errorf("attachment %q: %w", a.name, err)
+		}
+		if ok {
+			if _, err := in.Store.AddObservables(ctx, incidentID, in.Extract(text), "attachment "+a.name); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

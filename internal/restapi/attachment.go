@@ -92,6 +92,16 @@ func (a *API) uploadAttachment(w http.ResponseWriter, r *http.Request) {
 		a.Error(w, r, err)
 		return
 	}
+	if a.Extract != nil {
+		text, ok, err := a.Attachments.Text(saved.SHA256, saved.ContentType)
+		if err == nil && ok {
+			_, err = a.Store.AddObservables(r.Context(), id, a.Extract(text), "attachment "+name)
+		}
+		if err != nil {
+			a.Error(w, r, err)
+			return
+		}
+	}
 	a.writeJSON(w, http.StatusCreated, attachmentToBody(*rec))
 }
 

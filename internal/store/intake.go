@@ -148,3 +148,40 @@ func (s *Store) Attachment(ctx context.Context, incidentID, id int64) (*Attachme
 	a.TLP, a.CreatedAt = focal.TLP(tlp), fromMS(at)
 	return a, nil
 }
+
+// AddObservables attaches observables to an incident (existing ones are
+// kept as they are) and journals how many were new and where they came from.
+func (s *Store) AddObservables(ctx context.Context, incidentID int64, obs []focal.Observable, from string) (int, error) {
+	added := 0
+	err := s.WithTx(ctx, func(tx *Tx) error {
+		i, err := tx.store.loadIncident(ctx, tx, incidentID)
+		if err != nil {
+			return err
+		}
+		if err := authorize(ctx, focal.ActionUpdate, incidentResource(i)); err != nil {
+			return err
+		}
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		for _, o := range obs {
+			if o.TLP == "" {
+				o.TLP = i.TLP
+			}
+			if o.Source == "" {
+				o.Source = "extracted"
+			}
+			res, err := tx.ExecContext(ctx, `INSERT INTO incident_observables (incident_id, kind, value, tlp, source, created_at) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (incident_id, kind, value) DO NOTHING`, incidentID, o.Kind, o.Value, string(o.TLP), o.Source, now.UnixMilli())
+			if err != nil {
+				return fmt.Errorf("observable %s %s: %w", o.Kind, o.Value, err)
+			}
+			if n, err := res.RowsAffected(); err == nil && n > 0 {
+				added++
+			}
+		}
+		if added == 0 {
+			return nil
+		}
+		return tx.journal(ctx, incidentID, "system", i.TLP, fmt.Sprintf("%d observable(s) extracted from %s", added, from), "", now)
+	})
+	return added, err
+}

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"errors"
 	"io"
 	"mime/multipart"
@@ -48,6 +49,9 @@ func (h *handlers) attachmentUpload(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		rec.IncidentID = id
 		err = h.store.AddAttachment(ctx, rec)
+	}
+	if err == nil {
+		err = h.extractFromAttachment(ctx, h.files, rec)
 	}
 	if err != nil {
 		// Drain what is left of a refused body (bounded by the route's
@@ -178,4 +182,18 @@ func uploadFieldError(err error, label string, max int64) (*fieldError, int, boo
 		return &fieldError{Label: label, Message: e.Message}, http.StatusBadRequest, true
 	}
 	return nil, 0, false
+}
+
+// extractFromAttachment adds the indicators found in a textual attachment
+// to its incident.
+func (h *handlers) extractFromAttachment(ctx context.Context, files *attachment.Store, rec *store.Attachment) error {
+	if h.extract == nil || files == nil {
+		return nil
+	}
+	text, ok, err := files.Text(rec.SHA256, rec.ContentType)
+	if err != nil || !ok {
+		return err
+	}
+	_, err = h.store.AddObservables(ctx, rec.IncidentID, h.extract(text), "attachment "+rec.Name)
+	return err
 }

@@ -106,7 +106,12 @@ func (h *handlers) reportSubmit(w http.ResponseWriter, r *http.Request) {
 		// The public may not change the incident it reported: focal
 		// records the file it received, as the mail intake does.
 		file.IncidentID = i.ID
-		if err := h.store.AddAttachment(focal.NewContextWithPrincipal(r.Context(), focal.System()), file); err != nil {
+		sys := focal.NewContextWithPrincipal(r.Context(), focal.System())
+		if err := h.store.AddAttachment(sys, file); err != nil {
+			h.error(w, r, err)
+			return
+		}
+		if err := h.extractFromAttachment(sys, h.files, file); err != nil {
 			h.error(w, r, err)
 			return
 		}
