@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	_ "time/tzdata" // time zones for business hours on machines without zoneinfo
 
 	"focal/internal/cli"
 )

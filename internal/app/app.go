@@ -21,6 +21,7 @@ import (
 	"focal/internal/attachment"
 	"focal/internal/bus"
 	"focal/internal/config"
+	"focal/internal/focal"
 	"focal/internal/httpauth"
 	"focal/internal/iodef"
 	"focal/internal/lookup"
@@ -113,10 +114,14 @@ func (a *App) Run(ctx context.Context) (err error) {
 	a.workers.Go(func() { a.refreshLookup(wctx, lookupVersion) })
 	a.workers.Go(func() { a.purgeSessions(wctx, time.Hour) })
 
+	cal, err := focal.ParseBusinessHours(a.Config.BusinessHours, a.Config.Holidays)
+	if err != nil {
+		return fmt.Errorf("business hours: %w (set --business-hours / --holidays)", err)
+	}
 	a.Auth = httpauth.New(a.Store, a.Logger)
 	a.API = &restapi.API{Store: a.Store, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged,
 		Team: iodef.Team{Name: a.Config.TeamName, Email: a.Config.TeamEmail}, Extract: extractObservables,
-		Attachments: &attachment.Store{Dir: filepath.Join(a.Config.DataDir, "attachments")}}
+		Attachments: &attachment.Store{Dir: filepath.Join(a.Config.DataDir, "attachments")}, Calendar: &cal}
 
 	a.Registry = prometheus.NewRegistry()
 	a.Registry.MustRegister(
@@ -139,7 +144,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 		return err
 	}
 	u, err := ui.New(ui.Config{Store: a.Store, Auth: a.Auth, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged,
-		Extract: extractObservables, DataDir: a.Config.DataDir})
+		Extract: extractObservables, DataDir: a.Config.DataDir, Calendar: &cal})
 	if err != nil {
 		return err
 	}

@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"focal/internal/focal"
 )
 
 // Config is focal's runtime configuration. The zero value is not valid; get
@@ -36,6 +38,8 @@ type Config struct {
 	SMTPAddr        string        // SMTP listener for e-mailed reports; "" = off
 	TeamName        string        // the team's domain name, e.g. cert.example
 	TeamEmail       string        // the team's contact address
+	BusinessHours   string        // working hours for business-hours SLA targets
+	Holidays        string        // comma-separated dates off
 }
 
 // Setting describes one configuration key.
@@ -112,6 +116,22 @@ var Settings = []Setting{
 				}
 			}
 			c.TeamEmail = v
+			return nil
+		}},
+	{Name: "business-hours", Env: "FOCAL_BUSINESS_HOURS", Default: "Mon-Fri 09:00-17:00 UTC", Usage: "the team's working hours for business-hours SLA targets, e.g. \"Sun-Thu 08:00-16:00 Asia/Riyadh\"",
+		apply: func(c *Config, v string) error {
+			if _, err := focal.ParseBusinessHours(v, ""); err != nil {
+				return err
+			}
+			c.BusinessHours = v
+			return nil
+		}},
+	{Name: "holidays", Env: "FOCAL_HOLIDAYS", Usage: "dates the team does not work, comma-separated, e.g. 2026-12-25,2027-01-01",
+		apply: func(c *Config, v string) error {
+			if _, err := focal.ParseBusinessHours("Mon-Fri 09:00-17:00 UTC", v); err != nil {
+				return err
+			}
+			c.Holidays = v
 			return nil
 		}},
 	{Name: "log-format", Env: "FOCAL_LOG_FORMAT", Default: "auto", Usage: "log format: auto (text on a terminal, else json), text or json",

@@ -34,7 +34,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Addr: "127.0.0.1:8080", DataDir: "./focal-data", LogFormat: "auto", LogLevel: "info", ShutdownTimeout: 10 * time.Second, TeamName: "focal.invalid"}
+	want := Config{Addr: "127.0.0.1:8080", DataDir: "./focal-data", LogFormat: "auto", LogLevel: "info", ShutdownTimeout: 10 * time.Second, TeamName: "focal.invalid", BusinessHours: "Mon-Fri 09:00-17:00 UTC"}
 	if c != want {
 		t.Errorf("Load() = %+v, want %+v", c, want)
 	}
@@ -77,6 +77,8 @@ func TestBadValuesNameTheSetting(t *testing.T) {
 		{"bad-nats", []string{"--nats", "http://x"}, nil, []string{"nats", "nats://"}},
 		{"bad-log-format", []string{"--log-format", "xml"}, nil, []string{"log-format", "json"}},
 		{"bad-duration", []string{"--shutdown-timeout", "soon"}, nil, []string{"shutdown-timeout", "duration"}},
+		{"bad-business-hours", nil, map[string]string{"FOCAL_BUSINESS_HOURS": "9 to 5"}, []string{"FOCAL_BUSINESS_HOURS", "time zone"}},
+		{"bad-holiday", []string{"--holidays", "2026-12-25,Easter"}, nil, []string{"holidays", "Easter"}},
 		{"missing-file", []string{"--config", "/no/such/focal.yaml"}, nil, []string{"/no/such/focal.yaml", "--config"}},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package focal
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -225,4 +226,72 @@ func PickSLATarget(targets []SLATarget, orgID int64, sev Severity) SLATarget {
 		}
 	}
 	return SLATarget{Severity: sev}
+}
+
+var weekdays = map[string]time.Weekday{"sun": time.Sunday, "mon": time.Monday, "tue": time.Tuesday, "wed": time.Wednesday,
+	"thu": time.Thursday, "fri": time.Friday, "sat": time.Saturday}
+
+// ParseBusinessHours reads a working-hours calendar written as
+// "Mon-Fri 09:00-17:00 Europe/Paris" (days as a range or a comma list,
+// e.g. "Sun-Thu" or "Mon,Tue,Thu"; the zone is an IANA name), with
+// holidays as comma-separated dates ("2026-12-25,2027-01-01").
+func ParseBusinessHours(spec, holidays string) (Calendar, error) {
+	f := strings.Fields(spec)
+	if len(f) != 3 {
+		return Calendar{}, fmt.Errorf("want days, hours and a time zone such as \"Mon-Fri 09:00-17:00 Europe/Paris\", got %q", spec)
+	}
+	loc, err := time.LoadLocation(f[2])
+	if err != nil {
+		return Calendar{}, fmt.Errorf("unknown time zone %q", f[2])
+	}
+	c := Calendar{Location: loc}
+	for _, part := range strings.Split(strings.ToLower(f[0]), ",") {
+		from, to, isRange := strings.Cut(part, "-")
+		a, ok1 := weekdays[from]
+		b, ok2 := weekdays[to]
+		if !ok1 || (isRange && !ok2) {
+			return Calendar{}, fmt.Errorf("days %q: want names such as Mon-Fri or Mon,Wed", f[0])
+		}
+		if !isRange {
+			b = a
+		}
+		for d := a; ; d = (d + 1) % 7 {
+			c.Days[d] = true
+			if d == b {
+				break
+			}
+		}
+	}
+	start, end, ok := strings.Cut(f[1], "-")
+	if !ok {
+		return Calendar{}, fmt.Errorf("hours %q: want HH:MM-HH:MM", f[1])
+	}
+	if c.Start, err = clock(start); err == nil {
+		c.End, err = clock(end)
+	}
+	if err != nil {
+		return Calendar{}, fmt.Errorf("hours %q: want HH:MM-HH:MM", f[1])
+	}
+	if holidays != "" {
+		c.Holidays = map[string]bool{}
+		for _, d := range strings.Split(holidays, ",") {
+			d = strings.TrimSpace(d)
+			if _, err := time.Parse("2006-01-02", d); err != nil {
+				return Calendar{}, fmt.Errorf("holiday %q: want a date such as 2026-12-25", d)
+			}
+			c.Holidays[d] = true
+		}
+	}
+	return c, c.Validate()
+}
+
+func clock(s string) (time.Duration, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		if s == "24:00" {
+			return 24 * time.Hour, nil
+		}
+		return 0, err
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute, nil
 }

@@ -1,6 +1,7 @@
 package focal
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -111,5 +112,53 @@ func TestPickSLATarget(t *testing.T) {
 	}
 	if got := PickSLATarget(targets, 8, SeverityCritical); got.Acknowledge != 30*time.Minute {
 		t.Errorf("critical = %s, want the built-in 30m", got.Acknowledge)
+	}
+}
+
+func TestParseBusinessHours(t *testing.T) {
+	tests := []struct {
+		spec, holidays string
+		days           string // working weekdays, Sunday first
+		start, end     time.Duration
+		err            string
+	}{
+		{"Mon-Fri 09:00-17:00 UTC", "", "0111110", 9 * time.Hour, 17 * time.Hour, ""},
+		{"Sun-Thu 08:00-16:30 Asia/Riyadh", "", "1111100", 8 * time.Hour, 16*time.Hour + 30*time.Minute, ""},
+		{"Fri-Mon 00:00-24:00 UTC", "", "1100011", 0, 24 * time.Hour, ""},
+		{"Mon,Wed,Fri 10:00-12:00 Europe/Paris", "2026-12-25", "0101010", 10 * time.Hour, 12 * time.Hour, ""},
+		{"Mon-Fri 09:00-17:00", "", "", 0, 0, "time zone"},
+		{"Mon-Fri 09:00-17:00 Mars/Olympus", "", "", 0, 0, "unknown time zone"},
+		{"Mo-Fr 09:00-17:00 UTC", "", "", 0, 0, "days"},
+		{"Mon-Fri 9-5 UTC", "", "", 0, 0, "hours"},
+		{"Mon-Fri 17:00-09:00 UTC", "", "", 0, 0, "not a day's span"},
+		{"Mon-Fri 09:00-17:00 UTC", "Christmas", "", 0, 0, "holiday"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.ReplaceAll(tt.spec, " ", "_"), func(t *testing.T) {
+			c, err := ParseBusinessHours(tt.spec, tt.holidays)
+			if tt.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.err) {
+					t.Errorf("ParseBusinessHours(%q) = %v, want error containing %q", tt.spec, err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var days strings.Builder
+			for _, d := range c.Days {
+				if d {
+					days.WriteByte('1')
+				} else {
+					days.WriteByte('0')
+				}
+			}
+			if days.String() != tt.days || c.Start != tt.start || c.End != tt.end {
+				t.Errorf("ParseBusinessHours(%q) = days %s %s–%s, want %s %s–%s", tt.spec, days.String(), c.Start, c.End, tt.days, tt.start, tt.end)
+			}
+			if tt.holidays != "" && !c.Holidays[tt.holidays] {
+				t.Errorf("holiday %s missing", tt.holidays)
+			}
+		})
 	}
 }
