@@ -260,6 +260,8 @@ type IncidentFilter struct {
 	AssigneeID int64
 	Query      string // words of reference, title or description (each a prefix; all must match)
 	BeforeID   int64  // keyset paging: incidents older than this id
+	Oldest     bool   // oldest first (the triage queue) instead of newest first
+	AfterID    int64  // keyset paging with Oldest: incidents newer than this id
 	Limit      int    // default 50, at most 500
 }
 
@@ -340,16 +342,22 @@ func (s *Store) Incidents(ctx context.Context, f IncidentFilter) ([]*focal.Incid
 		if len(conds) > 0 {
 			q += " WHERE " + strings.Join(conds, " AND ")
 		}
-		q += fmt.Sprintf(" ORDER BY %s DESC LIMIT %d", order, n)
+		q += fmt.Sprintf(" ORDER BY %s LIMIT %d", order, n)
 		return eachRow(ctx, s.rdb, q, append(slices.Clone(args), extraArgs...), scan)
 	}
 	var err error
-	if !windowed {
+	switch {
+	case f.Oldest:
+		if f.AfterID > 0 {
+			add("i.id > $%d", f.AfterID)
+		}
+		err = run("", nil, limit, "i.id ASC")
+	case !windowed:
 		if f.BeforeID > 0 {
 			add("i.id < $%d", f.BeforeID)
 		}
-		err = run("", nil, limit, "i.id")
-	} else {
+		err = run("", nil, limit, "i.id DESC")
+	default:
 		err = s.searchWindows(ctx, f.BeforeID, limit, len(args), &out, run)
 	}
 	if err != nil || len(out) == 0 {
@@ -652,9 +660,9 @@ func (s *Store) searchWindows(ctx context.Context, before int64, limit, nargs in
 		// The first window may walk the key range; a later one is reached
 		// only when the words are rare, so it goes through the text index
 		// ("+ 0" keeps the planner from ordering by the primary key).
-		order := "i.id"
+		order := "i.id DESC"
 		if window > first {
-			order = "i.id + 0"
+			order = "i.id + 0 DESC"
 		}
 		if err := run(cond, []any{upper, lower}, limit-len(*out), order); err != nil {
 			return err
@@ -662,4 +670,63 @@ func (s *Store) searchWindows(ctx context.Context, before int64, limit, nargs in
 		upper = lower
 	}
 	return nil
+}
+
+// CountIncidents counts the incidents matching f that the principal may
+// see, stopping at limit: it returns limit and true when there are more,
+// so a busy queue costs a bounded count.
+func (s *Store) CountIncidents(ctx context.Context, f IncidentFilter, limit int) (int, bool, error) {
+	p := focal.PrincipalFromContext(ctx)
+	if err := authorize(ctx, focal.ActionRead, focal.Resource{Kind: focal.KindIncident}); err != nil {
+		return 0, false, err
+	}
+	var where []string
+	var args []any
+	add := func(cond string, v any) {
+		args = append(args, v)
+		where = append(where, fmt.Sprintf(cond, len(args)))
+	}
+	if orgID, all := focal.OrgScope(p); !all {
+		add("i.org_id = $%d", orgID)
+		add("i.tlp <> $%d", string(focal.TLPRed))
+	}
+	if !p.RestrictedAccess {
+		add("i.restricted = $%d", false)
+	}
+	if len(f.Status) > 0 {
+		ph := make([]string, len(f.Status))
+		for n, st := range f.Status {
+			args = append(args, string(st))
+			ph[n] = "$" + strconv.Itoa(len(args))
+		}
+		where = append(where, "i.status IN ("+strings.Join(ph, ",")+")")
+	}
+	if f.Class != "" {
+		add("EXISTS (SELECT 1 FROM incident_classes c WHERE c.incident_id = i.id AND c.class = $%d)", f.Class)
+	}
+	if f.TLP != "" {
+		add("i.tlp = $%d", string(f.TLP))
+	}
+	if f.OrgID != 0 {
+		add("i.org_id = $%d", f.OrgID)
+	}
+	if f.AssigneeID != 0 {
+		add("i.assignee_id = $%d", f.AssigneeID)
+	}
+	if f.Query != "" {
+		return 0, false, focal.Errorf(focal.ENOTIMPLEMENTED, "counting does not take a text query")
+	}
+	q := "SELECT COUNT(*) FROM (SELECT 1 FROM incidents i"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += fmt.Sprintf(" LIMIT %d) AS capped", limit+1)
+	var n int
+	if err := s.rdb.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return 0, false, fmt.Errorf("count incidents: %w", err)
+	}
+	if n > limit {
+		return limit, true, nil
+	}
+	return n, false, nil
 }

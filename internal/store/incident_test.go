@@ -371,3 +371,35 @@ func TestIncidentSearchPaging(t *testing.T) {
 		}
 	})
 }
+
+func TestIncidentQueueOrder(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		handler := as(focal.Principal{UserID: 95, Name: "hank", Role: focal.RoleHandler})
+		var ids []int64
+		for n := 0; n < 7; n++ {
+			i := &focal.Incident{Title: "Queued " + strconv.Itoa(n)}
+			if err := s.CreateIncident(handler, i, nil); err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, i.ID)
+		}
+		queue := store.IncidentFilter{Status: []focal.Status{focal.StatusNew, focal.StatusTriaged}, Oldest: true, Limit: 3}
+		first, err := s.Incidents(handler, queue)
+		if err != nil || len(first) != 3 || first[0].ID != ids[0] || first[2].ID != ids[2] {
+			t.Fatalf("queue page 1 = %v, %v; want the three oldest, oldest first", first, err)
+		}
+		queue.AfterID = first[2].ID
+		second, err := s.Incidents(handler, queue)
+		if err != nil || len(second) != 3 || second[0].ID != ids[3] {
+			t.Errorf("queue page 2 = %v, %v; want the next three", second, err)
+		}
+		n, more, err := s.CountIncidents(handler, queue, 5)
+		if err != nil || n != 5 || !more {
+			t.Errorf("CountIncidents capped at 5 = %d, %v, %v; want 5, true", n, more, err)
+		}
+		n, more, err = s.CountIncidents(handler, queue, 100)
+		if err != nil || n != 7 || more {
+			t.Errorf("CountIncidents = %d, %v, %v; want 7, false", n, more, err)
+		}
+	})
+}

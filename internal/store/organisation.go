@@ -421,3 +421,35 @@ func (s *Store) ConstituencyVersion(ctx context.Context) (string, error) {
 	}
 	return fmt.Sprintf("%d:%d:%d", n, maxUpdated, maxID), nil
 }
+
+// OrgName is an organisation's id and name, for menus and labels.
+type OrgName struct {
+	ID   int64
+	Name string
+}
+
+// OrganisationNames lists organisations' ids and names by name, at most
+// limit, scoped like Organisations: a light query for pages that only
+// label or offer organisations.
+func (s *Store) OrganisationNames(ctx context.Context, limit int) ([]OrgName, error) {
+	if err := authorize(ctx, focal.ActionRead, focal.Resource{Kind: focal.KindOrganisation}); err != nil {
+		return nil, err
+	}
+	q := "SELECT o.id, o.name FROM organisations o"
+	var args []any
+	if orgID, all := focal.OrgScope(focal.PrincipalFromContext(ctx)); !all {
+		q += " WHERE o.id = $1"
+		args = append(args, orgID)
+	}
+	q += fmt.Sprintf(" ORDER BY o.name_key LIMIT %d", max(limit, 1))
+	var out []OrgName
+	err := eachRow(ctx, s.rdb, q, args, func(r *sql.Rows) error {
+		var n OrgName
+		if err := r.Scan(&n.ID, &n.Name); err != nil {
+			return err
+		}
+		out = append(out, n)
+		return nil
+	})
+	return out, err
+}

@@ -151,6 +151,12 @@ func TestOrganisationIsolation(t *testing.T) {
 			t.Errorf("anonymous list = %v, want unauthorized", err)
 		}
 		handler := as(focal.Principal{UserID: 11, Name: "hank", Role: focal.RoleHandler})
+		if names, err := s.OrganisationNames(alice, 10); err != nil || len(names) != 1 || names[0].Name != "Alpha" {
+			t.Errorf("constituent OrganisationNames = %v, %v; want only Alpha", names, err)
+		}
+		if names, err := s.OrganisationNames(handler, 10); err != nil || len(names) != 2 {
+			t.Errorf("handler OrganisationNames = %v, %v; want both", names, err)
+		}
 		if _, total, err := s.Organisations(handler, store.OrgFilter{}); err != nil || total != 2 {
 			t.Errorf("handler list total = %d, %v; want 2", total, err)
 		}

@@ -220,7 +220,7 @@ func (h *handlers) incidentList(w http.ResponseWriter, r *http.Request) {
 	}
 	var list []*focal.Incident
 	if iq.Queue {
-		list, page.QueueTotal, page.QueueMore, err = h.queue(ctx, f, keep)
+		list, page.QueueTotal, page.QueueMore, err = h.queue(ctx, f, keep, iq.Overdue)
 	} else {
 		list, page.OlderURL, err = h.incidentPage(ctx, iq, f, keep)
 	}
@@ -258,10 +258,25 @@ func (h *handlers) incidentPage(ctx context.Context, iq incidentQuery, f store.I
 	return list, iq.url(last), nil
 }
 
+// queueCountCap bounds the count of incidents waiting in the queue.
+const queueCountCap = 1_000
+
 // queue returns the oldest queueSize incidents matching f and keep, oldest
-// first, with how many match (up to the scan bound) and whether there
-// were more than could be read.
-func (h *handlers) queue(ctx context.Context, f store.IncidentFilter, keep func(*focal.Incident) bool) ([]*focal.Incident, int, bool, error) {
+// first, with how many match and whether there are more than counted.
+// Without a text query or the overdue filter the store reads them oldest
+// first and counts them (capped); otherwise it scans newest first within
+// the scan bound.
+func (h *handlers) queue(ctx context.Context, f store.IncidentFilter, keep func(*focal.Incident) bool, overdue bool) ([]*focal.Incident, int, bool, error) {
+	if f.Query == "" && !overdue {
+		qf := f
+		qf.Oldest, qf.BeforeID, qf.Limit = true, 0, queueSize
+		list, err := h.store.Incidents(ctx, qf)
+		if err != nil {
+			return nil, 0, false, err
+		}
+		total, more, err := h.store.CountIncidents(ctx, f, queueCountCap)
+		return list, total, more, err
+	}
 	f.Limit, f.BeforeID = 500, 0
 	var window []*focal.Incident // the oldest seen so far, newest first
 	total := 0

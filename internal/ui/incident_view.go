@@ -227,7 +227,7 @@ func primaryClass(cs []focal.Classification) string {
 // orgNames returns the organisations the caller may see as select
 // options, and their names by id.
 func (h *handlers) orgNames(ctx context.Context) ([]orgOption, map[int64]string, error) {
-	orgs, _, err := h.store.Organisations(ctx, store.OrgFilter{Limit: maxOrgOptions})
+	orgs, err := h.store.OrganisationNames(ctx, maxOrgOptions)
 	if err != nil {
 		return nil, nil, err
 	}
