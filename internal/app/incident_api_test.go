@@ -252,3 +252,26 @@ func TestAttachmentAPI(t *testing.T) {
 		t.Errorf("download = %q with headers %v", got, resp.Header)
 	}
 }
+
+// A coordinator grants a handler sight of restricted categories.
+func TestGrantRestrictedAccess(t *testing.T) {
+	a := mustRun(t)
+	tok := coordinatorToken(t, a)
+	status, body := call(t, a, tok, "POST", "/api/v1/users", "application/json", `{"name":"gina","role":"handler","password":"correct horse battery staple"}`)
+	if status != http.StatusCreated || !strings.Contains(body, `"restricted_access":false`) {
+		t.Fatalf("create user = %d %s", status, body)
+	}
+	var u struct{ ID int64 }
+	if err := json.Unmarshal([]byte(body), &u); err != nil {
+		t.Fatal(err)
+	}
+	status, body = call(t, a, tok, "PATCH", "/api/v1/users/"+jsonInt(u.ID), "application/json", `{"restricted_access":true}`)
+	if status != http.StatusOK || !strings.Contains(body, `"restricted_access":true`) {
+		t.Fatalf("grant = %d %s", status, body)
+	}
+	sys := focal.NewContextWithPrincipal(context.Background(), focal.System())
+	got, err := a.Store.User(sys, u.ID)
+	if err != nil || !got.RestrictedAccess {
+		t.Errorf("stored user = %+v, %v; want restricted access", got, err)
+	}
+}

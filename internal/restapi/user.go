@@ -17,12 +17,13 @@ type userBody struct {
 	OrgID       int64      `json:"org_id,omitempty"`
 	OrgName     string     `json:"org_name,omitempty"`
 	Disabled    bool       `json:"disabled"`
+	Restricted  bool       `json:"restricted_access"`
 	CreatedAt   time.Time  `json:"created_at"`
 	LastLoginAt *time.Time `json:"last_login_at,omitempty"`
 }
 
 func userToBody(u *focal.User) userBody {
-	b := userBody{ID: u.ID, Name: u.Name, Role: u.Role, OrgID: u.OrgID, OrgName: u.OrgName, Disabled: u.Disabled, CreatedAt: u.CreatedAt}
+	b := userBody{ID: u.ID, Name: u.Name, Role: u.Role, OrgID: u.OrgID, OrgName: u.OrgName, Disabled: u.Disabled, Restricted: u.RestrictedAccess, CreatedAt: u.CreatedAt}
 	if !u.LastLoginAt.IsZero() {
 		b.LastLoginAt = &u.LastLoginAt
 	}
@@ -118,9 +119,10 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var b struct {
-		Role     *string `json:"role"`
-		OrgID    *int64  `json:"org_id"`
-		Disabled *bool   `json:"disabled"`
+		Role       *string `json:"role"`
+		OrgID      *int64  `json:"org_id"`
+		Disabled   *bool   `json:"disabled"`
+		Restricted *bool   `json:"restricted_access"`
 	}
 	if err := decode(r, &b); err != nil {
 		a.Error(w, r, err)
@@ -142,6 +144,9 @@ func (a *API) updateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	if b.Disabled != nil {
 		u.Disabled = *b.Disabled
+	}
+	if b.Restricted != nil {
+		u.RestrictedAccess = *b.Restricted
 	}
 	if err := a.Store.UpdateUser(r.Context(), u); err != nil {
 		a.Error(w, r, err)
