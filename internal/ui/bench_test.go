@@ -14,7 +14,8 @@ import (
 
 // BenchmarkIncidentPages renders the triage desk's pages over
 // FOCAL_BENCH_INCIDENTS incidents (default 100,000) as a handler and
-// reports the p99 of each, server-side (httptest on loopback).
+// reports the p99 of each, server-side (httptest on loopback), on SQLite or,
+// with FOCAL_BENCH_DIALECT=postgres, on FOCAL_TEST_POSTGRES_URL.
 func BenchmarkIncidentPages(b *testing.B) {
 	n := 100_000
 	if v := os.Getenv("FOCAL_BENCH_INCIDENTS"); v != "" {
@@ -22,7 +23,11 @@ func BenchmarkIncidentPages(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	e := newEnv(b)
+	d := store.SQLite
+	if os.Getenv("FOCAL_BENCH_DIALECT") == "postgres" {
+		d = store.Postgres
+	}
+	e := newEnvOn(b, d)
 	if err := store.SeedIncidents(context.Background(), e.st, n, []int64{e.orgA.ID, e.orgB.ID}); err != nil {
 		b.Fatal(err)
 	}

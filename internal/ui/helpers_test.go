@@ -72,7 +72,13 @@ func (w testLogWriter) Write(p []byte) (int, error) {
 // newEnv starts the env; opts adjust the UI's configuration.
 func newEnv(tb testing.TB, opts ...func(*ui.Config)) *env {
 	tb.Helper()
-	st := storetest.Open(tb, store.SQLite)
+	return newEnvOn(tb, store.SQLite, opts...)
+}
+
+// newEnvOn starts the env on a store of dialect d.
+func newEnvOn(tb testing.TB, d store.Dialect, opts ...func(*ui.Config)) *env {
+	tb.Helper()
+	st := storetest.Open(tb, d)
 	logger := slog.New(slog.NewTextHandler(testLogWriter{tb}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	e := &env{
 		st: st, sys: focal.NewContextWithPrincipal(context.Background(), focal.System()),
