@@ -273,39 +273,10 @@ func (s *Store) Incidents(ctx context.Context, f IncidentFilter) ([]*focal.Incid
 	if err := authorize(ctx, focal.ActionRead, focal.Resource{Kind: focal.KindIncident}); err != nil {
 		return nil, err
 	}
-	var where []string
-	var args []any
+	where, args := incidentConditions(p, f)
 	add := func(cond string, v any) {
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
-	}
-	if orgID, all := focal.OrgScope(p); !all {
-		add("i.org_id = $%d", orgID)
-		add("i.tlp <> $%d", string(focal.TLPRed))
-	}
-	if !p.RestrictedAccess {
-		add("i.restricted = $%d", false)
-	}
-	if len(f.Status) > 0 {
-		ph := make([]string, len(f.Status))
-		for n, st := range f.Status {
-			args = append(args, string(st))
-			ph[n] = "$" + strconv.Itoa(len(args))
-		}
-		where = append(where, "i.status IN ("+strings.Join(ph, ",")+")")
-	}
-	if f.Class != "" {
-		// EXISTS lets the newest-first walk stop after a page of matches.
-		add("EXISTS (SELECT 1 FROM incident_classes c WHERE c.incident_id = i.id AND c.class = $%d)", f.Class)
-	}
-	if f.TLP != "" {
-		add("i.tlp = $%d", string(f.TLP))
-	}
-	if f.OrgID != 0 {
-		add("i.org_id = $%d", f.OrgID)
-	}
-	if f.AssigneeID != 0 {
-		add("i.assignee_id = $%d", f.AssigneeID)
 	}
 	windowed := false
 	if f.Query != "" {
@@ -680,6 +651,30 @@ func (s *Store) CountIncidents(ctx context.Context, f IncidentFilter, limit int)
 	if err := authorize(ctx, focal.ActionRead, focal.Resource{Kind: focal.KindIncident}); err != nil {
 		return 0, false, err
 	}
+	where, args := incidentConditions(p, f)
+	if f.Query != "" {
+		return 0, false, focal.Errorf(focal.ENOTIMPLEMENTED, "counting does not take a text query")
+	}
+	q := "SELECT COUNT(*) FROM (SELECT 1 FROM incidents i"
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += fmt.Sprintf(" LIMIT %d) AS capped", limit+1)
+	var n int
+	if err := s.rdb.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+		return 0, false, fmt.Errorf("count incidents: %w", err)
+	}
+	if n > limit {
+		return limit, true, nil
+	}
+	return n, false, nil
+}
+
+// incidentConditions returns the WHERE conditions (over alias i) and their
+// arguments for what p may see of incidents and for f's filters other
+// than the text query and paging: the one place listing and counting
+// agree on scope.
+func incidentConditions(p focal.Principal, f IncidentFilter) ([]string, []any) {
 	var where []string
 	var args []any
 	add := func(cond string, v any) {
@@ -702,6 +697,7 @@ func (s *Store) CountIncidents(ctx context.Context, f IncidentFilter, limit int)
 		where = append(where, "i.status IN ("+strings.Join(ph, ",")+")")
 	}
 	if f.Class != "" {
+		// EXISTS lets the newest-first walk stop after a page of matches.
 		add("EXISTS (SELECT 1 FROM incident_classes c WHERE c.incident_id = i.id AND c.class = $%d)", f.Class)
 	}
 	if f.TLP != "" {
@@ -713,20 +709,5 @@ func (s *Store) CountIncidents(ctx context.Context, f IncidentFilter, limit int)
 	if f.AssigneeID != 0 {
 		add("i.assignee_id = $%d", f.AssigneeID)
 	}
-	if f.Query != "" {
-		return 0, false, focal.Errorf(focal.ENOTIMPLEMENTED, "counting does not take a text query")
-	}
-	q := "SELECT COUNT(*) FROM (SELECT 1 FROM incidents i"
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
-	}
-	q += fmt.Sprintf(" LIMIT %d) AS capped", limit+1)
-	var n int
-	if err := s.rdb.QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
-		return 0, false, fmt.Errorf("count incidents: %w", err)
-	}
-	if n > limit {
-		return limit, true, nil
-	}
-	return n, false, nil
+	return where, args
 }
