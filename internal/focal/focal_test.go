@@ -1,6 +1,7 @@
 package focal
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -269,3 +270,41 @@ func TestErrorMessages(t *testing.T) {
 type errStub string
 
 func (e errStub) Error() string { return string(e) }
+
+func TestEventValidate(t *testing.T) {
+	ok := func() Event {
+		return Event{Class: "Malicious-Code", Type: "infected-system", Feed: "test",
+			Source: Endpoint{IP: netip.MustParseAddr("192.0.2.1"), Country: "FR", FQDN: "host.example.net"}, Confidence: 80}
+	}
+	tests := []struct {
+		name  string
+		edit  func(*Event)
+		field string
+	}{
+		{"ok", func(*Event) {}, ""},
+		{"bad-class", func(e *Event) { e.Class = "malware" }, "classification.class"},
+		{"no-endpoint", func(e *Event) { e.Source = Endpoint{} }, "source"},
+		{"bad-country", func(e *Event) { e.Source.Country = "FRA" }, "source.country"},
+		{"bad-fqdn", func(e *Event) { e.Destination.FQDN = "bad host" }, "destination.fqdn"},
+		{"confidence", func(e *Event) { e.Confidence = 101 }, "confidence"},
+		{"raw", func(e *Event) { e.Raw = strings.Repeat("x", MaxRawLine+1) }, "raw"},
+		{"no-feed", func(e *Event) { e.Feed = "" }, "feed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := ok()
+			tt.edit(&e)
+			err := e.Validate()
+			field := ""
+			if fe, isFE := err.(*Error); isFE {
+				field = fe.Field
+			}
+			if field != tt.field || (tt.field == "" && err != nil) {
+				t.Errorf("Validate(%s) = %v, want field %q", tt.name, err, tt.field)
+			}
+			if tt.field == "" && e.Class != "malicious-code" {
+				t.Errorf("Validate did not normalise the class: %q", e.Class)
+			}
+		})
+	}
+}
