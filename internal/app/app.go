@@ -119,6 +119,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 		return fmt.Errorf("business hours: %w (set --business-hours / --holidays)", err)
 	}
 	a.Auth = httpauth.New(a.Store, a.Logger)
+	a.Auth.TrustedProxies = a.Config.TrustedProxies
 	a.API = &restapi.API{Store: a.Store, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged,
 		Team: iodef.Team{Name: a.Config.TeamName, Email: a.Config.TeamEmail}, Extract: extractObservables,
 		Attachments: &attachment.Store{Dir: filepath.Join(a.Config.DataDir, "attachments")}, Calendar: &cal}

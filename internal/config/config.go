@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"net"
 	"net/mail"
+	"net/netip"
 	"net/url"
 	"os"
 	"sort"
@@ -40,6 +41,7 @@ type Config struct {
 	TeamEmail       string        // the team's contact address
 	BusinessHours   string        // working hours for business-hours SLA targets
 	Holidays        string        // comma-separated dates off
+	TrustedProxies  []netip.Prefix
 }
 
 // Setting describes one configuration key.
@@ -132,6 +134,22 @@ var Settings = []Setting{
 				return err
 			}
 			c.Holidays = v
+			return nil
+		}},
+	{Name: "trusted-proxies", Env: "FOCAL_TRUSTED_PROXIES", Usage: "reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are believed, as comma-separated addresses or CIDRs",
+		apply: func(c *Config, v string) error {
+			c.TrustedProxies = nil
+			for _, part := range strings.Split(v, ",") {
+				part = strings.TrimSpace(part)
+				if part == "" {
+					continue
+				}
+				p, err := focal.ParsePrefix(part)
+				if err != nil {
+					return err
+				}
+				c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+			}
 			return nil
 		}},
 	{Name: "log-format", Env: "FOCAL_LOG_FORMAT", Default: "auto", Usage: "log format: auto (text on a terminal, else json), text or json",

@@ -2,8 +2,10 @@ package config
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -35,8 +37,21 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Addr: "127.0.0.1:8080", DataDir: "./focal-data", LogFormat: "auto", LogLevel: "info", ShutdownTimeout: 10 * time.Second, TeamName: "focal.invalid", BusinessHours: "Mon-Fri 09:00-17:00 UTC"}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() = %+v, want %+v", c, want)
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	c, err := load(t, []string{"--trusted-proxies", "127.0.0.1, 10.0.0.7/24,2001:db8::/32"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(c.TrustedProxies) != "[127.0.0.1/32 10.0.0.0/24 2001:db8::/32]" {
+		t.Errorf("TrustedProxies = %v", c.TrustedProxies)
+	}
+	if _, err := load(t, []string{"--trusted-proxies", "proxy.example"}, nil); err == nil || !strings.Contains(err.Error(), "trusted-proxies") {
+		t.Errorf("a host name as proxy = %v, want an error naming --trusted-proxies", err)
 	}
 }
 

@@ -57,6 +57,27 @@ func (a *Authenticator) ClientAddr(r *http.Request) string {
 	return ip.String()
 }
 
+// secure reports whether the client reached focal over HTTPS: directly,
+// or through a trusted proxy that says so in X-Forwarded-Proto.
+func (a *Authenticator) secure(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	if r.Header.Get("X-Forwarded-Proto") != "https" {
+		return false
+	}
+	peer, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return false
+	}
+	for _, p := range a.TrustedProxies {
+		if p.Contains(peer.Addr().Unmap()) {
+			return true
+		}
+	}
+	return false
+}
+
 // Authenticate implements server.Server.Authenticate: a bearer token if the
 // request carries one (and it must be valid), else the session cookie (an
 // invalid cookie just means anonymous), else the anonymous public.
@@ -161,7 +182,7 @@ func (a *Authenticator) StartSession(ctx context.Context, w http.ResponseWriter,
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name: CookieName, Value: tok, Path: "/", HttpOnly: true, Secure: r.TLS != nil,
+		Name: CookieName, Value: tok, Path: "/", HttpOnly: true, Secure: a.secure(r),
 		SameSite: http.SameSiteLaxMode, MaxAge: int(a.SessionTTL.Seconds()),
 	})
 	return nil
@@ -178,7 +199,7 @@ func SessionHash(r *http.Request) string {
 
 // Logout ends the request's session, if any, and clears the cookie.
 func (a *Authenticator) Logout(w http.ResponseWriter, r *http.Request) error {
-	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true, Secure: a.secure(r), SameSite: http.SameSiteLaxMode, MaxAge: -1})
 	h := SessionHash(r)
 	if h == "" {
 		return nil
