@@ -36,8 +36,8 @@ type feodoElem struct {
 // elements with the line they start on. Input that is not a JSON array,
 // or is broken so that decoding cannot go on, fails the run.
 func ParseFeodoJSON(r io.Reader, f feed.Feed, now time.Time, emit feed.Emit, report feed.Report) (st feed.Stats, err error) {
-	lc := &lineCounter{r: r}
-	defer func() { st.Lines = lc.lines() }()
+	lc := &feed.LineCounter{R: r}
+	defer func() { st.Lines = lc.Lines() }()
 	problem := func(n int, reason string, raw []byte) {
 		st.Problems++
 		if report != nil {
@@ -65,11 +65,11 @@ func ParseFeodoJSON(r io.Reader, f feed.Feed, now time.Time, emit feed.Emit, rep
 			if errors.As(err, &se) {
 				off += se.Offset
 			}
-			n := lc.lineAt(off)
+			n := lc.LineAt(off)
 			problem(n, fmt.Sprintf("element %d: %v", i, err), nil)
 			return st, fmt.Errorf("%s: line %d: element %d: %w", FormatFeodoJSON, n, i, err)
 		}
-		end := lc.lineAt(dec.InputOffset())
+		end := lc.LineAt(dec.InputOffset())
 		n := end - bytes.Count(raw, []byte{'\n'})
 		var compact bytes.Buffer
 		if json.Compact(&compact, raw) != nil {
@@ -92,10 +92,10 @@ func ParseFeodoJSON(r io.Reader, f feed.Feed, now time.Time, emit feed.Emit, rep
 		st.Events++
 	}
 	if _, err := dec.Token(); err != nil {
-		return st, fmt.Errorf("%s: line %d: %w", FormatFeodoJSON, lc.lineAt(dec.InputOffset()), err)
+		return st, fmt.Errorf("%s: line %d: %w", FormatFeodoJSON, lc.LineAt(dec.InputOffset()), err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return st, fmt.Errorf("%s: line %d: data after the array", FormatFeodoJSON, lc.lineAt(dec.InputOffset()))
+		return st, fmt.Errorf("%s: line %d: data after the array", FormatFeodoJSON, lc.LineAt(dec.InputOffset()))
 	}
 	return st, nil
 }
@@ -174,47 +174,13 @@ func feodoElement(raw []byte) (*focal.Event, string, error) {
 	return e, netip.AddrPortFrom(ip, port).String(), nil
 }
 
-// lineCounter passes reads through and turns input offsets, which only
-// grow, into 1-based line numbers. It keeps only the bytes read but not
-// yet counted (at most the decoder's look-ahead), so memory stays bounded.
-type lineCounter struct {
-	r       io.Reader
-	pending []byte // bytes from base on that were read
-	base    int64  // input offset of pending[0]
-	line    int    // newlines before base
-	total   int    // newlines read
-	read    int64  // bytes read
-	lastNL  bool   // the last byte read was a newline
-}
-
-func (lc *lineCounter) Read(p []byte) (int, error) {
-	n, err := lc.r.Read(p)
-	if n > 0 {
-		lc.pending = append(lc.pending, p[:n]...)
-		lc.total += bytes.Count(p[:n], []byte{'\n'})
-		lc.read += int64(n)
-		lc.lastNL = p[n-1] == '\n'
+// FeodoRecord maps one element of the Feodo Tracker JSON blocklist (one
+// record of the feodo-json format) to its event.
+func FeodoRecord(rec []byte, run feed.Run) ([]*focal.Event, error) {
+	e, ind, err := feodoElement(rec)
+	if err != nil {
+		return nil, err
 	}
-	return n, err
-}
-
-// lineAt returns the 1-based line of input offset off (not before the
-// previous call's) and forgets the bytes before it.
-func (lc *lineCounter) lineAt(off int64) int {
-	if off > lc.base {
-		k := min(off-lc.base, int64(len(lc.pending)))
-		lc.line += bytes.Count(lc.pending[:k], []byte{'\n'})
-		lc.pending = append(lc.pending[:0], lc.pending[k:]...)
-		lc.base += k
-	}
-	return lc.line + 1
-}
-
-// lines returns how many lines were read, a last line without a newline
-// included.
-func (lc *lineCounter) lines() int {
-	if lc.read > 0 && !lc.lastNL {
-		return lc.total + 1
-	}
-	return lc.total
+	finish(e, run.Feed, run.Now, ind, string(rec))
+	return []*focal.Event{e}, nil
 }
