@@ -25,6 +25,8 @@ const (
 	KindLookup       Kind = "lookup"       // "who owns this address" across the constituency
 	KindIncident     Kind = "incident"     // incidents, their journal, tasks and observables
 	KindReport       Kind = "report"       // the public report form: anyone may create
+	KindEvent        Kind = "event"        // pipeline events (watch and warning)
+	KindFeed         Kind = "feed"         // feed definitions, runs, ingest and alert rules
 )
 
 // Resource describes the object of an action. Object is true when it is
@@ -64,6 +66,9 @@ type Resource struct {
 //   - handlers work incidents (coordinators too), analysts read them;
 //     a constituent reads and reports its own organisation's incidents,
 //     never TLP:RED ones; anyone may use the public report form;
+//   - analysts run the watch-and-warning pipeline (feeds, ingest, alert
+//     rules); handlers and analysts read its events and feed runs;
+//     a constituent reads only its own organisation's events;
 //   - a peer (another focal point's machine account) has no access here:
 //     its access is through the sharing collections.
 func Authorize(p Principal, a Action, r Resource) error {
@@ -111,6 +116,14 @@ func Authorize(p Principal, a Action, r Resource) error {
 			if p.Role == RoleAnalyst && a == ActionRead {
 				return nil
 			}
+		case KindEvent:
+			if (p.Role == RoleHandler || p.Role == RoleAnalyst) && a == ActionRead {
+				return nil
+			}
+		case KindFeed:
+			if p.Role == RoleAnalyst || (p.Role == RoleHandler && a == ActionRead) {
+				return nil
+			}
 		}
 	case p.Role == RoleConstituent:
 		switch r.Kind {
@@ -128,6 +141,13 @@ func Authorize(p Principal, a Action, r Resource) error {
 			// new ones and list (the store scopes the listing).
 			own := p.OrgID != 0 && (!r.Object || r.OrgID == p.OrgID)
 			if own && r.TLP != TLPRed && (a == ActionRead || a == ActionCreate) {
+				return nil
+			}
+		case KindEvent:
+			// Its own organisation's events only (the store scopes a
+			// listing), never TLP:RED.
+			own := p.OrgID != 0 && (!r.Object || r.OrgID == p.OrgID)
+			if own && r.TLP != TLPRed && a == ActionRead {
 				return nil
 			}
 		}

@@ -15,7 +15,7 @@ func init() {
 			Title: "One address or CIDR prefix per line (blocklist.de and similar)",
 			Doc: "One IPv4/IPv6 address or CIDR prefix per line; '#' and ';' start comments. " +
 				"The list does not say what its addresses did, so the feed names the RSIT class and type.",
-			Comments: []string{"#", ";"},
+			Comments:       []string{"#", ";"},
 			Snapshot:       true,
 			ExampleOptions: feed.Options{"class": "intrusion-attempts", "type": "brute-force"},
 			Options: []feed.Option{

@@ -1,0 +1,707 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"focal/internal/focal"
+)
+
+// EventRow is an event ready to store: its dedup key digest and the feed
+// and run it came from. Events of one batch must have distinct keys (the
+// pipeline aggregates them first).
+type EventRow struct {
+	Key    [16]byte
+	FeedID int64
+	RunID  int64
+	E      *focal.Event
+}
+
+// ChunkDone is a chunk of a run whose events are in the batch.
+type ChunkDone struct {
+	RunID, Seq                  int64
+	Lines, Events, ProblemCount int64
+	Problems                    []focal.FeedProblem // the kept ones (bounded by the caller)
+	Snapshot                    bool
+}
+
+// ListingSeen is an entry of a snapshot feed seen by a run.
+type ListingSeen struct {
+	FeedID, RunID int64
+	Indicator     string
+	At            time.Time
+}
+
+// EventBatch is what a pipeline worker commits in one transaction.
+type EventBatch struct {
+	Node     string // the process, for ingest_chunks
+	Chunks   []ChunkDone
+	Rows     []EventRow
+	Listings []ListingSeen
+}
+
+// CommitResult says what a commit did.
+type CommitResult struct {
+	New, Updated int64
+	// Completed runs: every chunk of them is now committed.
+	Completed []*focal.FeedRun
+	// Linked holds, for each row with organisations, the stored event id.
+	IDs []int64 // parallel to Rows; 0 for none
+}
+
+// DoneChunks returns which of the (run, seq) pairs are already committed,
+// so a worker can skip a redelivered chunk before aggregating.
+func (s *Store) DoneChunks(ctx context.Context, pairs [][2]int64) (map[[2]int64]bool, error) {
+	done := map[[2]int64]bool{}
+	for len(pairs) > 0 {
+		n := min(len(pairs), 200)
+		var b strings.Builder
+		args := make([]any, 0, 2*n)
+		for i, p := range pairs[:n] {
+			if i > 0 {
+				b.WriteString(" OR ")
+			}
+			fmt.Fprintf(&b, "(run_id = $%d AND seq = $%d)", 2*i+1, 2*i+2)
+			args = append(args, p[0], p[1])
+		}
+		rows, err := s.db.QueryContext(ctx, "SELECT run_id, seq FROM ingest_chunks WHERE "+b.String(), args...)
+		if err != nil {
+			return nil, fmt.Errorf("done chunks: %w", err)
+		}
+		for rows.Next() {
+			var p [2]int64
+			if err := rows.Scan(&p[0], &p[1]); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			done[p] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		pairs = pairs[n:]
+	}
+	return done, nil
+}
+
+// ErrChunkCommitted is returned by CommitEvents when a chunk of the batch
+// was committed meanwhile (by another process); the caller retries the
+// batch, which DoneChunks then filters.
+var ErrChunkCommitted = focal.Errorf(focal.ECONFLICT, "a chunk of the batch was committed by another worker")
+
+// upsertRows bounds the rows of one multi-row statement.
+const upsertRows = 100
+
+const eventInsertCols = `dedup_key, feed_id, run_id, class, type, src_ip, src_port, src_asn, src_cc, src_fqdn, src_url,
+	dst_ip, dst_port, dst_asn, dst_cc, dst_fqdn, dst_url, protocol, malware, identifier, provider, tlp, confidence,
+	source_time, observed_time, first_seen, last_seen, count, orgs, raw`
+
+const eventInsertN = 30
+
+// CommitEvents writes a batch in one transaction: the chunk markers (a
+// chunk already committed fails the batch with ErrChunkCommitted), the
+// events (a key already stored adds the count and widens first/last
+// seen), their organisations, the listings of snapshot feeds, the run
+// counters and quarantined lines; runs whose every chunk is now committed
+// are completed.
+func (s *Store) CommitEvents(ctx context.Context, b *EventBatch) (*CommitResult, error) {
+	res := &CommitResult{IDs: make([]int64, len(b.Rows))}
+	err := s.WithTx(ctx, func(tx *Tx) error {
+		now := time.Now().UnixMilli()
+		for _, c := range b.Chunks {
+			r, err := tx.ExecContext(ctx, `INSERT INTO ingest_chunks (run_id, seq, at, node, events) VALUES ($1, $2, $3, $4, $5)
+				ON CONFLICT (run_id, seq) DO NOTHING`, c.RunID, c.Seq, now, b.Node, c.Events)
+			if err != nil {
+				return fmt.Errorf("commit events: chunk: %w", err)
+			}
+			if n, _ := r.RowsAffected(); n != 1 {
+				return ErrChunkCommitted
+			}
+		}
+		if err := tx.upsertEvents(ctx, b.Rows, res); err != nil {
+			return err
+		}
+		if err := tx.linkOrgs(ctx, b.Rows, res.IDs); err != nil {
+			return err
+		}
+		if err := tx.seeListings(ctx, b.Listings); err != nil {
+			return err
+		}
+		// Per-run counters, in run order so concurrent PostgreSQL
+		// writers lock rows in the same order.
+		type agg struct {
+			chunks, lines, events, problems, stored int64
+			snapshot                                bool
+			kept                                    []focal.FeedProblem
+		}
+		runs := map[int64]*agg{}
+		var order []int64
+		for _, c := range b.Chunks {
+			a := runs[c.RunID]
+			if a == nil {
+				a = &agg{}
+				runs[c.RunID] = a
+				order = append(order, c.RunID)
+			}
+			a.chunks++
+			a.lines += c.Lines
+			a.events += c.Events
+			a.problems += c.ProblemCount
+			a.snapshot = a.snapshot || c.Snapshot
+			a.kept = append(a.kept, c.Problems...)
+		}
+		for i, row := range b.Rows {
+			if a := runs[row.RunID]; a != nil && res.isNew(i, row) {
+				a.stored++
+			}
+		}
+		slices.Sort(order)
+		for _, id := range order {
+			a := runs[id]
+			if _, err := tx.ExecContext(ctx, `UPDATE feed_runs SET chunks_done = chunks_done + $1, lines = lines + $2,
+				events = events + $3, stored = stored + $4 WHERE id = $5`, a.chunks, a.lines, a.events, a.stored, id); err != nil {
+				return fmt.Errorf("commit events: run %d: %w", id, err)
+			}
+			if a.problems > 0 {
+				if err := tx.addProblems(ctx, id, a.problems, a.kept); err != nil {
+					return err
+				}
+			}
+			r, err := tx.maybeComplete(ctx, id, a.snapshot)
+			if err != nil {
+				return err
+			}
+			if r.State == focal.RunDone && r.Finished.UnixMilli() >= now {
+				res.Completed = append(res.Completed, r)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+// isNew reports whether row i was inserted rather than updated: an
+// inserted row's stored count equals the batch's count.
+func (r *CommitResult) isNew(i int, row EventRow) bool { return r.IDs[i] < 0 }
+
+func ipBytes(a netip.Addr) any {
+	if !a.IsValid() {
+		return nil
+	}
+	b := a.As16()
+	return b[:]
+}
+
+func orgList(ids []int64) string {
+	if len(ids) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	return b.String()
+}
+
+// upsertEvents inserts or folds the rows, recording each row's id in
+// res.IDs (negated for a new row until linkOrgs fixes the sign).
+func (tx *Tx) upsertEvents(ctx context.Context, rows []EventRow, res *CommitResult) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	least, greatest := "min", "max"
+	if tx.store.dialect == Postgres {
+		least, greatest = "LEAST", "GREATEST"
+	}
+	stmtFor := func(n int) string {
+		var b strings.Builder
+		b.WriteString("INSERT INTO events (" + eventInsertCols + ") VALUES ")
+		p := 1
+		for i := 0; i < n; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for j := 0; j < eventInsertN; j++ {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteByte('$')
+				b.WriteString(strconv.Itoa(p))
+				p++
+			}
+			b.WriteByte(')')
+		}
+		fmt.Fprintf(&b, ` ON CONFLICT (dedup_key) DO UPDATE SET count = events.count + excluded.count,
+			first_seen = %[1]s(events.first_seen, excluded.first_seen), last_seen = %[2]s(events.last_seen, excluded.last_seen),
+			observed_time = excluded.observed_time, run_id = excluded.run_id, orgs = excluded.orgs
+			RETURNING id, dedup_key, count`, least, greatest)
+		return b.String()
+	}
+	var full *sql.Stmt
+	defer func() {
+		if full != nil {
+			full.Close()
+		}
+	}()
+	index := make(map[[16]byte]int, len(rows))
+	for i := range rows {
+		index[rows[i].Key] = i
+	}
+	args := make([]any, 0, upsertRows*eventInsertN)
+	for start := 0; start < len(rows); start += upsertRows {
+		part := rows[start:min(start+upsertRows, len(rows))]
+		args = args[:0]
+		for _, r := range part {
+			e := r.E
+			args = append(args, r.Key[:], r.FeedID, r.RunID, e.Class, e.Type,
+				ipBytes(e.Source.IP), int64(e.Source.Port), int64(e.Source.ASN), e.Source.Country, e.Source.FQDN, e.Source.URL,
+				ipBytes(e.Destination.IP), int64(e.Destination.Port), int64(e.Destination.ASN), e.Destination.Country, e.Destination.FQDN, e.Destination.URL,
+				e.Protocol, e.Malware, e.Identifier, e.Provider, string(e.TLP), int64(e.Confidence),
+				ms(e.SourceTime), ms(e.ObservedTime), ms(e.FirstSeen), ms(e.LastSeen), int64(e.Count), orgList(e.Orgs), e.Raw)
+		}
+		var q *sql.Rows
+		var err error
+		if len(part) == upsertRows {
+			if full == nil {
+				if full, err = tx.PrepareContext(ctx, stmtFor(upsertRows)); err != nil {
+					return fmt.Errorf("commit events: prepare: %w", err)
+				}
+			}
+			q, err = full.QueryContext(ctx, args...)
+		} else {
+			q, err = tx.QueryContext(ctx, stmtFor(len(part)), args...)
+		}
+		if err != nil {
+			return fmt.Errorf("commit events: upsert: %w", err)
+		}
+		for q.Next() {
+			var id, count int64
+			var key []byte
+			if err := q.Scan(&id, &key, &count); err != nil {
+				q.Close()
+				return fmt.Errorf("commit events: upsert: %w", err)
+			}
+			var k [16]byte
+			copy(k[:], key)
+			i, ok := index[k]
+			if !ok {
+				continue
+			}
+			if count == int64(rows[i].E.Count) {
+				res.IDs[i] = -id
+				res.New++
+			} else {
+				res.IDs[i] = id
+				res.Updated++
+			}
+		}
+		if err := q.Close(); err != nil {
+			return fmt.Errorf("commit events: upsert: %w", err)
+		}
+		if err := q.Err(); err != nil {
+			return fmt.Errorf("commit events: upsert: %w", err)
+		}
+	}
+	return nil
+}
+
+// linkOrgs records the organisations of the rows that have some.
+func (tx *Tx) linkOrgs(ctx context.Context, rows []EventRow, ids []int64) error {
+	var args []any
+	flush := func() error {
+		if len(args) == 0 {
+			return nil
+		}
+		var b strings.Builder
+		b.WriteString("INSERT INTO event_orgs (org_id, event_id) VALUES ")
+		for i := 0; i < len(args)/2; i++ {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "($%d,$%d)", 2*i+1, 2*i+2)
+		}
+		b.WriteString(" ON CONFLICT DO NOTHING")
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("commit events: organisations: %w", err)
+		}
+		args = args[:0]
+		return nil
+	}
+	for i, r := range rows {
+		id := ids[i]
+		if id < 0 {
+			id = -id
+		}
+		if id == 0 {
+			continue
+		}
+		for _, org := range r.E.Orgs {
+			args = append(args, org, id)
+			if len(args) >= 1000 {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return flush()
+}
+
+// seeListings upserts the entries of snapshot feeds a run listed.
+func (tx *Tx) seeListings(ctx context.Context, ls []ListingSeen) error {
+	for _, l := range ls {
+		at := l.At.UnixMilli()
+		_, err := tx.ExecContext(ctx, `INSERT INTO feed_listings (feed_id, indicator, state, first_listed, last_listed, last_run)
+			VALUES ($1, $2, $3, $4, $4, $5)
+			ON CONFLICT (feed_id, indicator) DO UPDATE SET
+				state = CASE WHEN feed_listings.last_run = excluded.last_run THEN feed_listings.state ELSE $6 END,
+				last_listed = excluded.last_listed, last_run = excluded.last_run, delisted_at = 0`,
+			l.FeedID, l.Indicator, focal.ListingNew, at, l.RunID, focal.ListingListed)
+		if err != nil {
+			return fmt.Errorf("commit events: listing: %w", err)
+		}
+	}
+	return nil
+}
+
+const eventColumns = `e.id, f.name, e.class, e.type, e.src_ip, e.src_port, e.src_asn, e.src_cc, e.src_fqdn, e.src_url,
+	e.dst_ip, e.dst_port, e.dst_asn, e.dst_cc, e.dst_fqdn, e.dst_url, e.protocol, e.malware, e.identifier, e.provider,
+	e.tlp, e.confidence, e.source_time, e.observed_time, e.first_seen, e.last_seen, e.count, e.orgs, e.raw`
+
+func scanEvent(sc interface{ Scan(...any) error }) (*focal.Event, error) {
+	var e focal.Event
+	var sip, dip []byte
+	var sport, dport, sasn, dasn, conf, count int64
+	var tlp, orgs string
+	var st, ot, fs, ls int64
+	err := sc.Scan(&e.ID, &e.Feed, &e.Class, &e.Type, &sip, &sport, &sasn, &e.Source.Country, &e.Source.FQDN, &e.Source.URL,
+		&dip, &dport, &dasn, &e.Destination.Country, &e.Destination.FQDN, &e.Destination.URL, &e.Protocol, &e.Malware, &e.Identifier, &e.Provider,
+		&tlp, &conf, &st, &ot, &fs, &ls, &count, &orgs, &e.Raw)
+	if err != nil {
+		return nil, err
+	}
+	e.Source.IP, e.Destination.IP = addrOf(sip), addrOf(dip)
+	e.Source.Port, e.Destination.Port = uint16(sport), uint16(dport)
+	e.Source.ASN, e.Destination.ASN = uint32(sasn), uint32(dasn)
+	e.TLP, e.Confidence, e.Count = focal.TLP(tlp), int(conf), int(count)
+	e.SourceTime, e.ObservedTime = time.UnixMilli(st).UTC(), time.UnixMilli(ot).UTC()
+	e.FirstSeen, e.LastSeen = time.UnixMilli(fs).UTC(), time.UnixMilli(ls).UTC()
+	for _, s := range strings.Split(orgs, ",") {
+		if id, err := strconv.ParseInt(s, 10, 64); err == nil {
+			e.Orgs = append(e.Orgs, id)
+		}
+	}
+	return &e, nil
+}
+
+func addrOf(b []byte) netip.Addr {
+	if len(b) != 16 {
+		return netip.Addr{}
+	}
+	return netip.AddrFrom16([16]byte(b)).Unmap()
+}
+
+// prefixRange returns the first and last 16-byte forms of a prefix.
+func prefixRange(p netip.Prefix) ([]byte, []byte) {
+	p = p.Masked()
+	lo := p.Addr().As16()
+	hi := lo
+	bits := p.Bits()
+	if p.Addr().Is4() {
+		bits += 96
+	}
+	for i := bits; i < 128; i++ {
+		hi[i/8] |= 1 << (7 - i%8)
+	}
+	return lo[:], hi[:]
+}
+
+// eventWhere builds the conditions of f, scoped to orgID unless all.
+func eventWhere(f focal.EventFilter, orgID int64, all bool) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, vals ...any) {
+		for _, v := range vals {
+			args = append(args, v)
+			cond = strings.Replace(cond, "?", "$"+strconv.Itoa(len(args)), 1)
+		}
+		conds = append(conds, cond)
+	}
+	if !all {
+		f.OrgID = orgID
+	}
+	if f.OrgID != 0 {
+		add("e.id IN (SELECT event_id FROM event_orgs WHERE org_id = ?)", f.OrgID)
+	}
+	if !f.Since.IsZero() {
+		add("e.last_seen >= ?", f.Since.UnixMilli())
+	}
+	if !f.Until.IsZero() {
+		add("e.last_seen < ?", f.Until.UnixMilli())
+	}
+	if f.IP.IsValid() {
+		b := ipBytes(f.IP.Unmap())
+		add("(e.src_ip = ? OR e.dst_ip = ?)", b, b)
+	}
+	if f.CIDR.IsValid() {
+		lo, hi := prefixRange(f.CIDR)
+		add("((e.src_ip >= ? AND e.src_ip <= ?) OR (e.dst_ip >= ? AND e.dst_ip <= ?))", lo, hi, lo, hi)
+	}
+	if f.ASN != 0 {
+		add("(e.src_asn = ? OR e.dst_asn = ?)", int64(f.ASN), int64(f.ASN))
+	}
+	if f.Class != "" {
+		add("e.class = ?", f.Class)
+	}
+	if f.Type != "" {
+		add("e.type = ?", f.Type)
+	}
+	if f.Feed != "" {
+		add("f.name = ?", f.Feed)
+	}
+	if f.Country != "" {
+		c := strings.ToUpper(f.Country)
+		add("(e.src_cc = ? OR e.dst_cc = ?)", c, c)
+	}
+	if !all {
+		add("e.tlp <> ?", string(focal.TLPRed))
+	}
+	if len(conds) == 0 {
+		return "", args
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+// Events lists events matching f, newest last-seen first, with a cursor
+// for the next page ("" at the end). A constituent sees only its
+// organisation's events, never TLP:RED.
+func (s *Store) Events(ctx context.Context, f focal.EventFilter) ([]*focal.Event, string, error) {
+	if err := authorize(ctx, focal.ActionRead, focal.Resource{Kind: focal.KindEvent}); err != nil {
+		return nil, "", err
+	}
+	orgID, all := focal.OrgScope(focal.PrincipalFromContext(ctx))
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 100
+	}
+	where, args := eventWhere(f, orgID, all)
+	if f.Cursor != "" {
+		ls, id, err := decodeCursor(f.Cursor)
+		if err != nil {
+			return nil, "", err
+		}
+		c := fmt.Sprintf("(e.last_seen < $%d OR (e.last_seen = $%d AND e.id < $%d))", len(args)+1, len(args)+1, len(args)+2)
+		args = append(args, ls, id)
+		if where == "" {
+			where = " WHERE " + c
+		} else {
+			where += " AND " + c
+		}
+	}
+	args = append(args, f.Limit+1)
+	q := "SELECT " + eventColumns + " FROM events e JOIN feeds f ON f.id = e.feed_id" + where +
+		fmt.Sprintf(" ORDER BY e.last_seen DESC, e.id DESC LIMIT $%d", len(args))
+	rows, err := s.rdb.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, "", fmt.Errorf("events: %w", err)
+	}
+	defer rows.Close()
+	var out []*focal.Event
+	for rows.Next() {
+		e, err := scanEvent(rows)
+		if err != nil {
+			return nil, "", fmt.Errorf("events: %w", err)
+		}
+		out = append(out, e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, "", fmt.Errorf("events: %w", err)
+	}
+	next := ""
+	if len(out) > f.Limit {
+		out = out[:f.Limit]
+		last := out[len(out)-1]
+		next = encodeCursor(last.LastSeen.UnixMilli(), last.ID)
+	}
+	return out, next, nil
+}
+
+// EachEvent calls fn for every event matching f (no limit), newest first,
+// streaming from the database: exports use it.
+func (s *Store) EachEvent(ctx context.Context, f focal.EventFilter, fn func(*focal.Event) error) error {
+	for {
+		page, next, err := s.Events(ctx, focal.EventFilter{Since: f.Since, Until: f.Until, IP: f.IP, CIDR: f.CIDR, ASN: f.ASN,
+			OrgID: f.OrgID, Class: f.Class, Type: f.Type, Feed: f.Feed, Country: f.Country, Cursor: f.Cursor, Limit: 1000})
+		if err != nil {
+			return err
+		}
+		for _, e := range page {
+			if err := fn(e); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return nil
+		}
+		f.Cursor = next
+	}
+}
+
+// Event returns one event; a constituent only its organisation's.
+func (s *Store) Event(ctx context.Context, id int64) (*focal.Event, error) {
+	if err := authorize(ctx, focal.ActionRead, focal.Resource{Kind: focal.KindEvent}); err != nil {
+		return nil, err
+	}
+	e, err := scanEvent(s.rdb.QueryRowContext(ctx, "SELECT "+eventColumns+" FROM events e JOIN feeds f ON f.id = e.feed_id WHERE e.id = $1", id))
+	if err != nil {
+		return nil, notFound(err, "event")
+	}
+	p := focal.PrincipalFromContext(ctx)
+	orgID, all := focal.OrgScope(p)
+	if !all {
+		// Not its organisation's event: as if it did not exist.
+		if !slices.Contains(e.Orgs, orgID) ||
+			focal.Authorize(p, focal.ActionRead, focal.Resource{Kind: focal.KindEvent, Object: true, OrgID: orgID, TLP: e.TLP}) != nil {
+			return nil, focal.Errorf(focal.ENOTFOUND, "event not found")
+		}
+	}
+	return e, nil
+}
+
+// EventStats summarises the events matching f: total events and
+// sightings, counts per time bucket, and the top organisations, ASNs,
+// classes and feeds.
+type EventStats struct {
+	Events, Sightings int64
+	Buckets           []EventBucket
+	TopOrgs           []Top
+	TopASNs           []Top
+	TopClasses        []Top
+	TopFeeds          []Top
+}
+
+// EventBucket is the number of events last seen in [Start, Start+width).
+type EventBucket struct {
+	Start  time.Time
+	Events int64
+}
+
+// Top is one entry of a top list.
+type Top struct {
+	Key   string
+	ID    int64
+	Count int64
+}
+
+// EventStatistics computes EventStats for f over buckets of width.
+func (s *Store) EventStatistics(ctx context.Context, f focal.EventFilter, width time.Duration, top int) (*EventStats, error) {
+	if err := authorize(ctx, focal.ActionRead, focal.Resource{Kind: focal.KindEvent}); err != nil {
+		return nil, err
+	}
+	orgID, all := focal.OrgScope(focal.PrincipalFromContext(ctx))
+	where, args := eventWhere(f, orgID, all)
+	from := " FROM events e JOIN feeds f ON f.id = e.feed_id" + where
+	st := &EventStats{}
+	if err := s.rdb.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(SUM(e.count), 0)"+from, args...).Scan(&st.Events, &st.Sightings); err != nil {
+		return nil, fmt.Errorf("event stats: %w", err)
+	}
+	w := max(width.Milliseconds(), 1)
+	rows, err := s.rdb.QueryContext(ctx, fmt.Sprintf("SELECT (e.last_seen / %d) * %d AS b, COUNT(*)%s GROUP BY b ORDER BY b", w, w, from), args...)
+	if err != nil {
+		return nil, fmt.Errorf("event stats: %w", err)
+	}
+	for rows.Next() {
+		var b EventBucket
+		var at int64
+		if err := rows.Scan(&at, &b.Events); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		b.Start = time.UnixMilli(at).UTC()
+		st.Buckets = append(st.Buckets, b)
+	}
+	rows.Close()
+	topOf := func(expr, join string) ([]Top, error) {
+		q := fmt.Sprintf("SELECT %s AS k, COUNT(*) AS n FROM events e JOIN feeds f ON f.id = e.feed_id%s%s GROUP BY k ORDER BY n DESC, k LIMIT %d", expr, join, where, top)
+		rows, err := s.rdb.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("event stats: %w", err)
+		}
+		defer rows.Close()
+		var out []Top
+		for rows.Next() {
+			var t Top
+			var k any
+			if err := rows.Scan(&k, &t.Count); err != nil {
+				return nil, err
+			}
+			switch v := k.(type) {
+			case int64:
+				t.ID, t.Key = v, strconv.FormatInt(v, 10)
+			case []byte:
+				t.Key = string(v)
+			case string:
+				t.Key = v
+			}
+			out = append(out, t)
+		}
+		return out, rows.Err()
+	}
+	if st.TopOrgs, err = topOf("eo.org_id", " JOIN event_orgs eo ON eo.event_id = e.id"); err != nil {
+		return nil, err
+	}
+	if st.TopASNs, err = topOf("e.src_asn", ""); err != nil {
+		return nil, err
+	}
+	if st.TopClasses, err = topOf("e.class", ""); err != nil {
+		return nil, err
+	}
+	if st.TopFeeds, err = topOf("f.name", ""); err != nil {
+		return nil, err
+	}
+	// ASN 0 means unknown: leave it out of the top list.
+	out := st.TopASNs[:0]
+	for _, t := range st.TopASNs {
+		if t.ID != 0 {
+			out = append(out, t)
+		}
+	}
+	st.TopASNs = out
+	return st, nil
+}
+
+func encodeCursor(lastSeen, id int64) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(lastSeen))
+	binary.BigEndian.PutUint64(b[8:], uint64(id))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func decodeCursor(s string) (int64, int64, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil || len(b) != 16 {
+		return 0, 0, focal.FieldErrorf("cursor", "not a cursor from a previous page")
+	}
+	return int64(binary.BigEndian.Uint64(b[:8])), int64(binary.BigEndian.Uint64(b[8:])), nil
+}
+
+// CountEvents returns the number of stored events and their sightings.
+func (s *Store) CountEvents(ctx context.Context) (events, sightings int64, err error) {
+	err = s.rdb.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(SUM(count), 0) FROM events").Scan(&events, &sightings)
+	return events, sightings, err
+}
