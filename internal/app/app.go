@@ -26,6 +26,7 @@ import (
 	"focal/internal/iodef"
 	"focal/internal/lookup"
 	"focal/internal/mailin"
+	"focal/internal/pipeline"
 	"focal/internal/restapi"
 	"focal/internal/server"
 	"focal/internal/store"
@@ -51,6 +52,8 @@ type App struct {
 	API      *restapi.API
 	Lookup   *lookup.Holder // the constituency lookup table, rebuilt on change
 	Mail     *mailin.Server // the SMTP intake, when --smtp-addr is set
+	Pipeline *pipeline.Pipeline
+	geo      pipeline.GeoFunc // enrichment, when --geoip-* are set
 
 	rebuild chan struct{}
 	stop    context.CancelFunc // stops background workers
@@ -111,6 +114,16 @@ func (a *App) Run(ctx context.Context) (err error) {
 	}
 	wctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	a.stop = stop
+	a.Registry = prometheus.NewRegistry()
+	a.Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfo(),
+	)
+	if err := a.startPipeline(ctx, wctx); err != nil {
+		return err
+	}
+	a.workers.Go(a.Pipeline.Wait)
 	a.workers.Go(func() { a.refreshLookup(wctx, lookupVersion) })
 	a.workers.Go(func() { a.purgeSessions(wctx, time.Hour) })
 
@@ -122,14 +135,9 @@ func (a *App) Run(ctx context.Context) (err error) {
 	a.Auth.TrustedProxies = a.Config.TrustedProxies
 	a.API = &restapi.API{Store: a.Store, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged,
 		Team: iodef.Team{Name: a.Config.TeamName, Email: a.Config.TeamEmail}, Extract: extractObservables,
-		Attachments: &attachment.Store{Dir: filepath.Join(a.Config.DataDir, "attachments")}, Calendar: &cal}
+		Attachments: &attachment.Store{Dir: filepath.Join(a.Config.DataDir, "attachments")}, Calendar: &cal,
+		Pipeline: a.Pipeline}
 
-	a.Registry = prometheus.NewRegistry()
-	a.Registry.MustRegister(
-		collectors.NewGoCollector(),
-		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		buildInfo(),
-	)
 	a.Server = &server.Server{
 		Addr:     a.Config.Addr,
 		Logger:   a.Logger,
@@ -145,7 +153,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 		return err
 	}
 	u, err := ui.New(ui.Config{Store: a.Store, Auth: a.Auth, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged,
-		Extract: extractObservables, DataDir: a.Config.DataDir, Calendar: &cal})
+		Extract: extractObservables, DataDir: a.Config.DataDir, Calendar: &cal, Pipeline: a.Pipeline})
 	if err != nil {
 		return err
 	}

@@ -42,6 +42,11 @@ type Config struct {
 	BusinessHours   string        // working hours for business-hours SLA targets
 	Holidays        string        // comma-separated dates off
 	TrustedProxies  []netip.Prefix
+	GeoIPASN        string // MMDB or ip-location-db CSV file of address → ASN
+	GeoIPCountry    string // MMDB file of address → country
+	FeedDir         string // watched directory of feed files; "" = off
+	Workers         int    // pipeline workers in this process
+	IngestQueueMB   int64  // cap of the ingest stream in MiB
 }
 
 // Setting describes one configuration key.
@@ -150,6 +155,30 @@ var Settings = []Setting{
 				}
 				c.TrustedProxies = append(c.TrustedProxies, p.Masked())
 			}
+			return nil
+		}},
+	{Name: "geoip-asn", Env: "FOCAL_GEOIP_ASN", Usage: "address-to-ASN database for event enrichment: a MaxMind DB (.mmdb, e.g. GeoLite2-ASN or DB-IP ASN Lite) or an ip-location-db ASN CSV; empty = off",
+		apply: func(c *Config, v string) error { c.GeoIPASN = v; return nil }},
+	{Name: "geoip-country", Env: "FOCAL_GEOIP_COUNTRY", Usage: "address-to-country MaxMind DB (.mmdb, e.g. GeoLite2-Country, DB-IP Country Lite, ip-location-db) for event enrichment; empty = off",
+		apply: func(c *Config, v string) error { c.GeoIPCountry = v; return nil }},
+	{Name: "feed-dir", Env: "FOCAL_FEED_DIR", Usage: "watched directory: a file dropped into DIR/FEED-NAME/ is ingested into that feed, then moved to DIR/FEED-NAME/done/ (or failed/); empty = off",
+		apply: func(c *Config, v string) error { c.FeedDir = v; return nil }},
+	{Name: "workers", Env: "FOCAL_WORKERS", Default: "2", Usage: "pipeline workers in this process (0 = intake only: other processes do the work)",
+		apply: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > 64 {
+				return fmt.Errorf("want a number from 0 to 64, got %q", v)
+			}
+			c.Workers = n
+			return nil
+		}},
+	{Name: "ingest-queue-mb", Env: "FOCAL_INGEST_QUEUE_MB", Default: "1024", Usage: "how many MiB of input may wait in the ingest stream; when full, intake waits and the API answers 503",
+		apply: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1 {
+				return fmt.Errorf("want a positive number of MiB, got %q", v)
+			}
+			c.IngestQueueMB = n
 			return nil
 		}},
 	{Name: "log-format", Env: "FOCAL_LOG_FORMAT", Default: "auto", Usage: "log format: auto (text on a terminal, else json), text or json",

@@ -19,6 +19,7 @@ import (
 	"focal/internal/focal"
 	"focal/internal/iodef"
 	"focal/internal/lookup"
+	"focal/internal/pipeline"
 	"focal/internal/server"
 	"focal/internal/store"
 )
@@ -43,6 +44,9 @@ type API struct {
 	// Calendar is the team's working hours for business-hours SLA targets;
 	// nil means Monday to Friday, 09:00–17:00 UTC.
 	Calendar *focal.Calendar
+	// Pipeline ingests feed input (POST /api/v1/ingest, feed runs); nil
+	// turns ingest routes into 503.
+	Pipeline *pipeline.Pipeline
 }
 
 // Routes returns the API's routes with their authorisation rules.

@@ -54,6 +54,7 @@ import (
 	"focal/internal/focal"
 	"focal/internal/httpauth"
 	"focal/internal/lookup"
+	"focal/internal/pipeline"
 	"focal/internal/server"
 	"focal/internal/store"
 )
@@ -85,6 +86,8 @@ type Config struct {
 	// DataDir is focal's data directory; attachments are kept below
 	// DataDir/attachments. "" turns attachment uploads off.
 	DataDir string
+	// Pipeline ingests uploaded feed files; nil turns uploads off.
+	Pipeline *pipeline.Pipeline
 }
 
 // The public report form's fill-time bounds: the minimum unless Config
