@@ -22,6 +22,7 @@ import (
 	"focal/internal/bus"
 	"focal/internal/config"
 	"focal/internal/focal"
+	"focal/internal/geoip"
 	"focal/internal/httpauth"
 	"focal/internal/iodef"
 	"focal/internal/lookup"
@@ -43,6 +44,9 @@ type App struct {
 	// Prepare, if set, runs after the store and bus are open and before
 	// anything is served (demo seeds its data set here).
 	Prepare func(ctx context.Context, a *App) error
+	// Headless opens the store, bus, constituency lookup and pipeline
+	// but serves nothing (focal ingest, benchmarks).
+	Headless bool
 
 	Store    *store.Store
 	Bus      *bus.Bus
@@ -53,6 +57,7 @@ type App struct {
 	Lookup   *lookup.Holder // the constituency lookup table, rebuilt on change
 	Mail     *mailin.Server // the SMTP intake, when --smtp-addr is set
 	Pipeline *pipeline.Pipeline
+	GeoIP    *geoip.Holder    // enrichment databases, when --geoip-* are set
 	geo      pipeline.GeoFunc // enrichment, when --geoip-* are set
 
 	rebuild chan struct{}
@@ -124,6 +129,9 @@ func (a *App) Run(ctx context.Context) (err error) {
 		return err
 	}
 	a.workers.Go(a.Pipeline.Wait)
+	if a.Headless {
+		return nil
+	}
 	a.workers.Go(func() { a.refreshLookup(wctx, lookupVersion) })
 	a.workers.Go(func() { a.purgeSessions(wctx, time.Hour) })
 
@@ -234,6 +242,10 @@ func (a *App) closeOpened() error {
 		a.stop()
 		a.workers.Wait()
 		a.stop = nil
+	}
+	if a.GeoIP != nil {
+		a.GeoIP.Close() //nolint:errcheck // read-only maps
+		a.GeoIP = nil
 	}
 	if a.Bus != nil {
 		if err := a.Bus.Close(); err != nil {

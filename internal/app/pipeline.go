@@ -3,13 +3,40 @@ package app
 import (
 	"context"
 	"fmt"
+	"net/netip"
+	"time"
 
+	"focal/internal/geoip"
 	"focal/internal/pipeline"
 )
+
+// openGeo opens the enrichment databases named by --geoip-asn and
+// --geoip-country, watched for replacement every minute.
+func (a *App) openGeo(wctx context.Context) error {
+	if a.Config.GeoIPASN == "" && a.Config.GeoIPCountry == "" {
+		return nil
+	}
+	h, err := geoip.NewHolder(a.Config.GeoIPASN, a.Config.GeoIPCountry)
+	if err != nil {
+		return fmt.Errorf("%w (set --geoip-asn / --geoip-country)", err)
+	}
+	h.Logger = a.Logger
+	a.GeoIP = h
+	a.geo = func(ip netip.Addr) (uint32, string, bool) {
+		info, ok := h.Lookup(ip)
+		return info.ASN, info.Country, ok
+	}
+	a.workers.Go(func() { h.Watch(wctx, time.Minute) })
+	a.Logger.Info("enriching events", "geoip", h.Describe())
+	return nil
+}
 
 // startPipeline creates the pipeline, ensures its stream and starts this
 // process's workers (none with --workers 0).
 func (a *App) startPipeline(ctx context.Context, wctx context.Context) error {
+	if err := a.openGeo(wctx); err != nil {
+		return err
+	}
 	workers := a.Config.Workers
 	if workers == 0 {
 		workers = -1

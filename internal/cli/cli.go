@@ -41,6 +41,7 @@ func commands() []command {
 		{"serve", "run focal: web UI, APIs and pipeline workers", runServe},
 		{"demo", "run focal with a fresh demo data set on embedded defaults", runDemo},
 		{"migrate", "apply pending database migrations and exit", runMigrate},
+		{"ingest", "feed files into the pipeline: parse, enrich, match and store their events", runIngest},
 		{"bench", "measure focal on this machine (store, bus, start)", runBench},
 		{"user", "manage accounts: add, list, passwd, disable, enable", runUser},
 		{"token", "create API tokens for accounts", runToken},

@@ -69,7 +69,7 @@ func (s *Store) DoneChunks(ctx context.Context, pairs [][2]int64) (map[[2]int64]
 			if i > 0 {
 				b.WriteString(" OR ")
 			}
-			fmt.Fprintf(&b, "(run_id = $%d AND seq = $%d)", 2*i+1, 2*i+2)
+			b.WriteString("(run_id = " + s.placeholder(2*i+1) + " AND seq = " + s.placeholder(2*i+2) + ")")
 			args = append(args, p[0], p[1])
 		}
 		rows, err := s.db.QueryContext(ctx, "SELECT run_id, seq FROM ingest_chunks WHERE "+b.String(), args...)
@@ -98,6 +98,16 @@ func (s *Store) DoneChunks(ctx context.Context, pairs [][2]int64) (map[[2]int64]
 // batch, which DoneChunks then filters.
 var ErrChunkCommitted = focal.Errorf(focal.ECONFLICT, "a chunk of the batch was committed by another worker")
 
+// placeholder returns the n-th (1-based) bind parameter: "?" on SQLite,
+// whose parser and driver look numbered names up linearly (quadratic for
+// statements of thousands of parameters), "$n" on PostgreSQL.
+func (s *Store) placeholder(n int) string {
+	if s.dialect == SQLite {
+		return "?"
+	}
+	return "$" + strconv.Itoa(n)
+}
+
 // upsertRows bounds the rows of one multi-row statement.
 const upsertRows = 100
 
@@ -115,6 +125,16 @@ const eventInsertN = 30
 // are completed.
 func (s *Store) CommitEvents(ctx context.Context, b *EventBatch) (*CommitResult, error) {
 	res := &CommitResult{IDs: make([]int64, len(b.Rows))}
+	// Prepared outside the transaction: on SQLite the writer has one
+	// connection, which the transaction holds.
+	var stmts [2]*sql.Stmt
+	for i, n := range []int{upsertRows, 1} {
+		st, err := s.prepared(ctx, s.upsertSQL(n))
+		if err != nil {
+			return nil, fmt.Errorf("commit events: prepare: %w", err)
+		}
+		stmts[i] = st
+	}
 	err := s.WithTx(ctx, func(tx *Tx) error {
 		now := time.Now().UnixMilli()
 		for _, c := range b.Chunks {
@@ -127,7 +147,7 @@ func (s *Store) CommitEvents(ctx context.Context, b *EventBatch) (*CommitResult,
 				return ErrChunkCommitted
 			}
 		}
-		if err := tx.upsertEvents(ctx, b.Rows, res); err != nil {
+		if err := tx.upsertEvents(ctx, stmts, b.Rows, res); err != nil {
 			return err
 		}
 		if err := tx.linkOrgs(ctx, b.Rows, res.IDs); err != nil {
@@ -218,54 +238,56 @@ func orgList(ids []int64) string {
 	return b.String()
 }
 
+// upsertSQL is the multi-row event upsert for n rows.
+func (s *Store) upsertSQL(n int) string {
+	least, greatest := "min", "max"
+	if s.dialect == Postgres {
+		least, greatest = "LEAST", "GREATEST"
+	}
+	var b strings.Builder
+	b.WriteString("INSERT INTO events (" + eventInsertCols + ") VALUES ")
+	p := 1
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for j := 0; j < eventInsertN; j++ {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(s.placeholder(p))
+			p++
+		}
+		b.WriteByte(')')
+	}
+	fmt.Fprintf(&b, ` ON CONFLICT (dedup_key) DO UPDATE SET count = events.count + excluded.count,
+		first_seen = %[1]s(events.first_seen, excluded.first_seen), last_seen = %[2]s(events.last_seen, excluded.last_seen),
+		observed_time = excluded.observed_time, run_id = excluded.run_id, orgs = excluded.orgs
+		RETURNING id, dedup_key, count`, least, greatest)
+	return b.String()
+}
+
 // upsertEvents inserts or folds the rows, recording each row's id in
 // res.IDs (negated for a new row until linkOrgs fixes the sign).
-func (tx *Tx) upsertEvents(ctx context.Context, rows []EventRow, res *CommitResult) error {
+func (tx *Tx) upsertEvents(ctx context.Context, stmts [2]*sql.Stmt, rows []EventRow, res *CommitResult) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	least, greatest := "min", "max"
-	if tx.store.dialect == Postgres {
-		least, greatest = "LEAST", "GREATEST"
-	}
-	stmtFor := func(n int) string {
-		var b strings.Builder
-		b.WriteString("INSERT INTO events (" + eventInsertCols + ") VALUES ")
-		p := 1
-		for i := 0; i < n; i++ {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteByte('(')
-			for j := 0; j < eventInsertN; j++ {
-				if j > 0 {
-					b.WriteByte(',')
-				}
-				b.WriteByte('$')
-				b.WriteString(strconv.Itoa(p))
-				p++
-			}
-			b.WriteByte(')')
-		}
-		fmt.Fprintf(&b, ` ON CONFLICT (dedup_key) DO UPDATE SET count = events.count + excluded.count,
-			first_seen = %[1]s(events.first_seen, excluded.first_seen), last_seen = %[2]s(events.last_seen, excluded.last_seen),
-			observed_time = excluded.observed_time, run_id = excluded.run_id, orgs = excluded.orgs
-			RETURNING id, dedup_key, count`, least, greatest)
-		return b.String()
-	}
-	var full *sql.Stmt
-	defer func() {
-		if full != nil {
-			full.Close()
-		}
-	}()
 	index := make(map[[16]byte]int, len(rows))
 	for i := range rows {
 		index[rows[i].Key] = i
 	}
 	args := make([]any, 0, upsertRows*eventInsertN)
-	for start := 0; start < len(rows); start += upsertRows {
-		part := rows[start:min(start+upsertRows, len(rows))]
+	for start := 0; start < len(rows); {
+		// Full statements of upsertRows, then single rows: two shapes
+		// only, each prepared once per process.
+		n := upsertRows
+		if len(rows)-start < upsertRows {
+			n = 1
+		}
+		part := rows[start : start+n]
+		start += n
 		args = args[:0]
 		for _, r := range part {
 			e := r.E
@@ -275,18 +297,11 @@ func (tx *Tx) upsertEvents(ctx context.Context, rows []EventRow, res *CommitResu
 				e.Protocol, e.Malware, e.Identifier, e.Provider, string(e.TLP), int64(e.Confidence),
 				ms(e.SourceTime), ms(e.ObservedTime), ms(e.FirstSeen), ms(e.LastSeen), int64(e.Count), orgList(e.Orgs), e.Raw)
 		}
-		var q *sql.Rows
-		var err error
-		if len(part) == upsertRows {
-			if full == nil {
-				if full, err = tx.PrepareContext(ctx, stmtFor(upsertRows)); err != nil {
-					return fmt.Errorf("commit events: prepare: %w", err)
-				}
-			}
-			q, err = full.QueryContext(ctx, args...)
-		} else {
-			q, err = tx.QueryContext(ctx, stmtFor(len(part)), args...)
+		st := stmts[0]
+		if n == 1 {
+			st = stmts[1]
 		}
+		q, err := tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 		if err != nil {
 			return fmt.Errorf("commit events: upsert: %w", err)
 		}
@@ -334,7 +349,7 @@ func (tx *Tx) linkOrgs(ctx context.Context, rows []EventRow, ids []int64) error 
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			fmt.Fprintf(&b, "($%d,$%d)", 2*i+1, 2*i+2)
+			b.WriteString("(" + tx.store.placeholder(2*i+1) + "," + tx.store.placeholder(2*i+2) + ")")
 		}
 		b.WriteString(" ON CONFLICT DO NOTHING")
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
@@ -363,18 +378,36 @@ func (tx *Tx) linkOrgs(ctx context.Context, rows []EventRow, ids []int64) error 
 	return flush()
 }
 
-// seeListings upserts the entries of snapshot feeds a run listed.
+// seeListings upserts the entries of snapshot feeds a run listed, many
+// rows per statement.
 func (tx *Tx) seeListings(ctx context.Context, ls []ListingSeen) error {
-	for _, l := range ls {
-		at := l.At.UnixMilli()
-		_, err := tx.ExecContext(ctx, `INSERT INTO feed_listings (feed_id, indicator, state, first_listed, last_listed, last_run)
-			VALUES ($1, $2, $3, $4, $4, $5)
-			ON CONFLICT (feed_id, indicator) DO UPDATE SET
-				state = CASE WHEN feed_listings.last_run = excluded.last_run THEN feed_listings.state ELSE $6 END,
-				last_listed = excluded.last_listed, last_run = excluded.last_run, delisted_at = 0`,
-			l.FeedID, l.Indicator, focal.ListingNew, at, l.RunID, focal.ListingListed)
-		if err != nil {
-			return fmt.Errorf("commit events: listing: %w", err)
+	const per = 200
+	args := make([]any, 0, per*6)
+	for start := 0; start < len(ls); start += per {
+		part := ls[start:min(start+per, len(ls))]
+		args = args[:0]
+		var b strings.Builder
+		b.WriteString("INSERT INTO feed_listings (feed_id, indicator, state, first_listed, last_listed, last_run) VALUES ")
+		for i, l := range part {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('(')
+			for j := range 6 {
+				if j > 0 {
+					b.WriteByte(',')
+				}
+				b.WriteString(tx.store.placeholder(len(args) + j + 1))
+			}
+			b.WriteByte(')')
+			at := l.At.UnixMilli()
+			args = append(args, l.FeedID, l.Indicator, focal.ListingNew, at, at, l.RunID)
+		}
+		fmt.Fprintf(&b, ` ON CONFLICT (feed_id, indicator) DO UPDATE SET
+			state = CASE WHEN feed_listings.last_run = excluded.last_run THEN feed_listings.state ELSE '%s' END,
+			last_listed = excluded.last_listed, last_run = excluded.last_run, delisted_at = 0`, focal.ListingListed)
+		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
+			return fmt.Errorf("commit events: listings: %w", err)
 		}
 	}
 	return nil

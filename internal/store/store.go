@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -47,6 +48,25 @@ type Store struct {
 	// searchWindow is the first id window of a windowed text search;
 	// 0 means 20,000. Tests make it small.
 	searchWindow int64
+	// stmts caches statements prepared on db by their SQL (bulk paths).
+	stmts sync.Map
+}
+
+// prepared returns the statement for query, prepared on the write handle
+// once per process; use it in a transaction with Tx.StmtContext.
+func (s *Store) prepared(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // Open connects to the database described by dsn and checks it answers:
@@ -72,7 +92,10 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&"+pragmas+"&_txlock=immediate")
+	// The writer gets a 64 MiB page cache: bulk event upserts touch random
+	// pages of the key and address indexes, and SQLite's default 2 MiB
+	// cache turns each of them into a read system call.
+	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&"+pragmas+"&_pragma=cache_size(-65536)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
@@ -150,6 +173,11 @@ func (s *Store) Ping(ctx context.Context) error {
 // Close releases the database. It is safe to call more than once.
 func (s *Store) Close() error {
 	var errs []error
+	s.stmts.Range(func(k, v any) bool {
+		v.(*sql.Stmt).Close()
+		s.stmts.Delete(k)
+		return true
+	})
 	if s.rdb != nil && s.rdb != s.db {
 		errs = append(errs, s.rdb.Close())
 	}
