@@ -170,7 +170,7 @@ type progressBar struct {
 	start time.Time
 
 	mu    sync.Mutex
-	got int64
+	got   int64
 	last  time.Time
 	lines int64
 	evts  int64
