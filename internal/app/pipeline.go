@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"strings"
 	"time"
 
 	"focal/internal/geoip"
@@ -41,7 +42,14 @@ func (a *App) startPipeline(ctx context.Context, wctx context.Context) error {
 	if workers == 0 {
 		workers = -1
 	}
+	// Every process on the same database shares one ingest stream (and its
+	// work); deployments with different databases on one NATS never mix.
+	node, err := a.Store.NodeID(ctx)
+	if err != nil {
+		return err
+	}
 	a.Pipeline = pipeline.New(pipeline.Config{
+		Stream:         "FOCAL_INGEST_" + strings.ToUpper(node[:min(12, len(node))]),
 		Store:          a.Store,
 		Bus:            a.Bus,
 		Lookup:         a.Lookup,

@@ -164,7 +164,7 @@ func (p *Pipeline) Start(ctx context.Context) error {
 				Durable:     Durable,
 				BatchSize:   p.cfg.BatchChunks,
 				MaxWait:     time.Second,
-				AckWait:     30 * time.Second,
+				AckWait:     10 * time.Second,
 				MaxDeliver:  20,
 				NakDelay:    500 * time.Millisecond,
 				OnTerminate: w.terminated,

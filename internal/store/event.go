@@ -1,6 +1,8 @@
 package store
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -124,6 +126,16 @@ const eventInsertN = 30
 // counters and quarantined lines; runs whose every chunk is now committed
 // are completed.
 func (s *Store) CommitEvents(ctx context.Context, b *EventBatch) (*CommitResult, error) {
+	// One order for every writer: concurrent PostgreSQL transactions
+	// upserting overlapping keys then wait for each other instead of
+	// deadlocking.
+	slices.SortFunc(b.Rows, func(x, y EventRow) int { return bytes.Compare(x.Key[:], y.Key[:]) })
+	slices.SortFunc(b.Listings, func(x, y ListingSeen) int {
+		if c := cmp.Compare(x.FeedID, y.FeedID); c != 0 {
+			return c
+		}
+		return strings.Compare(x.Indicator, y.Indicator)
+	})
 	res := &CommitResult{IDs: make([]int64, len(b.Rows))}
 	// Prepared outside the transaction: on SQLite the writer has one
 	// connection, which the transaction holds.
@@ -336,8 +348,28 @@ func (tx *Tx) upsertEvents(ctx context.Context, stmts [2]*sql.Stmt, rows []Event
 	return nil
 }
 
-// linkOrgs records the organisations of the rows that have some.
+// linkOrgs records the organisations of the rows that have some, in
+// (organisation, event) order.
 func (tx *Tx) linkOrgs(ctx context.Context, rows []EventRow, ids []int64) error {
+	var links [][2]int64
+	for i, r := range rows {
+		id := ids[i]
+		if id < 0 {
+			id = -id
+		}
+		if id == 0 {
+			continue
+		}
+		for _, org := range r.E.Orgs {
+			links = append(links, [2]int64{org, id})
+		}
+	}
+	slices.SortFunc(links, func(x, y [2]int64) int {
+		if c := cmp.Compare(x[0], y[0]); c != 0 {
+			return c
+		}
+		return cmp.Compare(x[1], y[1])
+	})
 	var args []any
 	flush := func() error {
 		if len(args) == 0 {
@@ -358,20 +390,11 @@ func (tx *Tx) linkOrgs(ctx context.Context, rows []EventRow, ids []int64) error 
 		args = args[:0]
 		return nil
 	}
-	for i, r := range rows {
-		id := ids[i]
-		if id < 0 {
-			id = -id
-		}
-		if id == 0 {
-			continue
-		}
-		for _, org := range r.E.Orgs {
-			args = append(args, org, id)
-			if len(args) >= 1000 {
-				if err := flush(); err != nil {
-					return err
-				}
+	for _, l := range links {
+		args = append(args, l[0], l[1])
+		if len(args) >= 1000 {
+			if err := flush(); err != nil {
+				return err
 			}
 		}
 	}

@@ -508,3 +508,23 @@ func (s *Store) RunChunks(ctx context.Context, runID int64) (map[int64]bool, err
 	}
 	return out, rows.Err()
 }
+
+// ChunkNodes counts committed chunks per process (node), showing how
+// the work was shared.
+func (s *Store) ChunkNodes(ctx context.Context) (map[string]int64, error) {
+	rows, err := s.rdb.QueryContext(ctx, "SELECT node, COUNT(*) FROM ingest_chunks GROUP BY node")
+	if err != nil {
+		return nil, fmt.Errorf("chunk nodes: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int64{}
+	for rows.Next() {
+		var node string
+		var n int64
+		if err := rows.Scan(&node, &n); err != nil {
+			return nil, err
+		}
+		out[node] = n
+	}
+	return out, rows.Err()
+}
