@@ -54,6 +54,7 @@ const (
 	notFound = http.StatusNotFound
 	see      = http.StatusSeeOther // a UI redirect: to the login page, or after a form
 	badForm  = http.StatusBadRequest
+	accepted = http.StatusAccepted
 )
 
 // staffRead: every staff role reads; constituents read their own
@@ -65,6 +66,12 @@ var (
 	anyAccount    = expect{"*": ok, "anonymous": unauth}
 	incidentRead  = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok, "analyst": ok, "constituent": ok, "constituent-other": ok, "coordinator-readonly": ok}
 	incidentWrite = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok}
+	// Events: handlers and analysts read them, a constituent its own
+	// organisation's (an event of another is not found); feeds, runs,
+	// ingest and alert rules: analysts manage them, handlers read them.
+	eventRead = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok, "analyst": ok, "constituent": ok, "constituent-other": ok, "coordinator-readonly": ok}
+	feedRead  = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok, "analyst": ok, "coordinator-readonly": ok}
+	feedWrite = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "analyst": ok}
 )
 
 func with(e expect, overrides expect) expect {
@@ -117,6 +124,26 @@ var matrix = map[string]expect{
 	"GET /api/v1/incidents/{id}/attachments":              with(incidentRead, expect{"constituent-other": forbid}),
 	"POST /api/v1/incidents/{id}/attachments":             with(incidentWrite, expect{"coordinator": created, "handler": created}),
 	"GET /api/v1/incidents/{id}/attachments/{attachment}": with(incidentRead, expect{"constituent-other": forbid}),
+	"GET /api/v1/events":                                  eventRead,
+	"GET /api/v1/events/stats":                            eventRead,
+	"GET /api/v1/events/{id}":                             with(eventRead, expect{"constituent-other": notFound}),
+	"GET /api/v1/formats":                                 feedRead,
+	"GET /api/v1/feeds":                                   feedRead,
+	"POST /api/v1/feeds":                                  with(feedWrite, expect{"coordinator": created, "analyst": created}),
+	"GET /api/v1/feeds/{id}":                              feedRead,
+	"PUT /api/v1/feeds/{id}":                              feedWrite,
+	"DELETE /api/v1/feeds/{id}":                           with(feedWrite, expect{"coordinator": noBody, "analyst": noBody}),
+	"POST /api/v1/feeds/{id}/run":                         with(feedWrite, expect{"coordinator": accepted, "analyst": accepted}),
+	"GET /api/v1/feeds/{id}/runs":                         feedRead,
+	"GET /api/v1/feeds/{id}/listings":                     feedRead,
+	"GET /api/v1/runs/{id}":                               feedRead,
+	"GET /api/v1/runs/{id}/problems":                      feedRead,
+	"POST /api/v1/ingest":                                 with(feedWrite, expect{"coordinator": accepted, "analyst": accepted}),
+	"GET /api/v1/alert-rules":                             feedRead,
+	"POST /api/v1/alert-rules":                            with(feedWrite, expect{"coordinator": created, "analyst": created}),
+	"GET /api/v1/alert-rules/{id}":                        feedRead,
+	"PUT /api/v1/alert-rules/{id}":                        feedWrite,
+	"DELETE /api/v1/alert-rules/{id}":                     with(feedWrite, expect{"coordinator": noBody, "analyst": noBody}),
 
 	// The web UI: an anonymous GET is redirected to the login page, an
 	// anonymous POST gets 401; a successful form answers 303.
@@ -164,6 +191,24 @@ var matrix = map[string]expect{
 	// SLA targets: read by incident readers, changed by coordinators.
 	"GET /sla":  with(incidentRead, expect{"anonymous": see}),
 	"POST /sla": with(coordinatorRW, expect{"coordinator": see}),
+	// Watch and warning in the UI follows the API's rules.
+	"GET /events":                   with(eventRead, expect{"anonymous": see}),
+	"GET /events/{id}":              with(eventRead, expect{"anonymous": see, "constituent-other": notFound}),
+	"GET /feeds":                    with(feedRead, expect{"anonymous": see}),
+	"GET /feeds/new":                with(feedWrite, expect{"anonymous": see}),
+	"POST /feeds":                   with(feedWrite, expect{"coordinator": see, "analyst": see}),
+	"GET /feeds/{id}":               with(feedRead, expect{"anonymous": see}),
+	"GET /feeds/{id}/edit":          with(feedWrite, expect{"anonymous": see}),
+	"POST /feeds/{id}":              with(feedWrite, expect{"coordinator": see, "analyst": see}),
+	"POST /feeds/{id}/delete":       with(feedWrite, expect{"coordinator": see, "analyst": see}),
+	"POST /feeds/{id}/run":          with(feedWrite, expect{"coordinator": see, "analyst": see}),
+	"POST /feeds/{id}/upload":       with(feedWrite, expect{"coordinator": see, "analyst": see}),
+	"GET /runs/{id}":                with(feedRead, expect{"anonymous": see}),
+	"GET /alert-rules":              with(feedRead, expect{"anonymous": see}),
+	"POST /alert-rules":             with(feedWrite, expect{"coordinator": see, "analyst": see}),
+	"GET /alert-rules/{id}/edit":    with(feedWrite, expect{"anonymous": see}),
+	"POST /alert-rules/{id}":        with(feedWrite, expect{"coordinator": see, "analyst": see}),
+	"POST /alert-rules/{id}/delete": with(feedWrite, expect{"coordinator": see, "analyst": see}),
 }
 
 func (e expect) status(label string) int {
@@ -233,6 +278,8 @@ func TestAuthorizationMatrix(t *testing.T) {
 		tokens[c.label] = tok
 	}
 
+	matrixEvents(t, a, target)
+
 	staticPath := assetPath(t, a, "app.css")
 	// The UI answers with redirects, which the matrix checks as such.
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -261,7 +308,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 					if !strings.HasPrefix(rt.Path, "/api/") {
 						ct = "application/x-www-form-urlencoded" // the UI's forms
 					}
-					if rt.Path == "/incidents/{id}/attachments" {
+					if rt.Path == "/incidents/{id}/attachments" || rt.Path == "/feeds/{id}/upload" {
 						ct = "multipart/form-data; boundary=" + fixtureBoundary
 					}
 					req.Header.Set("Content-Type", ct)
@@ -458,6 +505,8 @@ func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route
 		body = "rows=0&save=1"
 	case rt.Path == "/incidents" && rt.Method == "POST":
 		body = "title=Report+" + unique + "&classification=fraud%2Fphishing&tlp=AMBER"
+	case isWatchRoute(rt.Path):
+		path, body = watchFixture(t, st, sys, rt, unique)
 	case rt.Path == "/{$}":
 		path = "/"
 	case rt.Path == "/account/password":

@@ -1,5 +1,7 @@
 // Package restapi is focal's JSON API under /api/v1: organisations, users,
-// the constituency lookup, and the OpenAPI 3 document that describes them
+// the constituency lookup, incidents, the watch-and-warning pipeline
+// (events, feeds, their runs, ingest, alert rules), and the OpenAPI 3
+// document that describes them
 // (/api/v1/openapi.json, checked against the routes by a test). Errors are
 // RFC 9457 problem details. Request bodies are JSON objects; unknown fields
 // are rejected with the field named.
@@ -87,6 +89,28 @@ func (a *API) Routes() []server.Route {
 		r("GET", "/api/v1/metrics/incidents", focal.KindIncident, read, a.incidentMetrics),
 		r("GET", "/api/v1/sla-targets", focal.KindIncident, read, a.getSLATargets),
 		r("PUT", "/api/v1/sla-targets", focal.KindUser, update, a.putSLATargets),
+		// Watch and warning: events (a constituent's scoped by the store),
+		// feeds, their runs and ingest, alert rules.
+		r("GET", "/api/v1/events", focal.KindEvent, read, a.listEvents),
+		r("GET", "/api/v1/events/stats", focal.KindEvent, read, a.eventStats),
+		r("GET", "/api/v1/events/{id}", focal.KindEvent, read, a.getEvent),
+		r("GET", "/api/v1/formats", focal.KindFeed, read, a.listFormats),
+		r("GET", "/api/v1/feeds", focal.KindFeed, read, a.listFeeds),
+		r("POST", "/api/v1/feeds", focal.KindFeed, create, a.createFeed),
+		r("GET", "/api/v1/feeds/{id}", focal.KindFeed, read, a.getFeed),
+		r("PUT", "/api/v1/feeds/{id}", focal.KindFeed, update, a.updateFeed),
+		r("DELETE", "/api/v1/feeds/{id}", focal.KindFeed, del, a.deleteFeed),
+		r("POST", "/api/v1/feeds/{id}/run", focal.KindFeed, update, a.runFeedNow),
+		r("GET", "/api/v1/feeds/{id}/runs", focal.KindFeed, read, a.listRuns),
+		r("GET", "/api/v1/feeds/{id}/listings", focal.KindFeed, read, a.listListings),
+		r("GET", "/api/v1/runs/{id}", focal.KindFeed, read, a.getRun),
+		r("GET", "/api/v1/runs/{id}/problems", focal.KindFeed, read, a.listRunProblems),
+		{Method: "POST", Path: "/api/v1/ingest", Kind: focal.KindFeed, Action: create, Handler: a.ingest, MaxBody: maxIngestBody},
+		r("GET", "/api/v1/alert-rules", focal.KindFeed, read, a.listAlertRules),
+		r("POST", "/api/v1/alert-rules", focal.KindFeed, create, a.createAlertRule),
+		r("GET", "/api/v1/alert-rules/{id}", focal.KindFeed, read, a.getAlertRule),
+		r("PUT", "/api/v1/alert-rules/{id}", focal.KindFeed, update, a.updateAlertRule),
+		r("DELETE", "/api/v1/alert-rules/{id}", focal.KindFeed, del, a.deleteAlertRule),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"focal/internal/focal"
 	"focal/internal/httpauth"
 	"focal/internal/lookup"
+	"focal/internal/pipeline"
 	"focal/internal/store"
 )
 
@@ -34,6 +35,7 @@ type handlers struct {
 	reportLimit *auth.Limiter                   // public reports per client address
 	files       *attachment.Store               // incident attachments; nil: uploads are off
 	reportFiles *attachment.Store               // the same directory, with the public form's smaller limit
+	pipeline    *pipeline.Pipeline              // feed uploads; nil: they are off
 }
 
 // base is what the layout shows on every page.
@@ -66,6 +68,8 @@ func noticeText(key string) string {
 		return "The task was saved."
 	case "merged":
 		return "The incident was merged into this one."
+	case "scheduled":
+		return "The feed is due: it will be polled shortly."
 	}
 	return ""
 }

@@ -122,6 +122,7 @@ type incidentDetailPage struct {
 	Observables []observableRow
 	Suggested   []suggestedOrg // organisations owning the observables (handlers only)
 	Related     []incidentRow
+	Events      []eventRow // pipeline events linked to the incident
 	Journal     []journalRow
 	Attachments []attachmentRow // "" for a restricted incident: they are on the content page
 	Tasks       []taskRow
@@ -244,6 +245,9 @@ func (h *handlers) incidentDetailPage(r *http.Request, i *focal.Incident) (incid
 		if page.Observables, page.Related, err = h.observablesAndRelated(ctx, i.ID, names, clock); err != nil {
 			return page, err
 		}
+	}
+	if page.Events, err = h.incidentEvents(ctx, i.ID, names); err != nil {
+		return page, err
 	}
 	entries, err := h.store.Journal(ctx, i.ID)
 	if err != nil {

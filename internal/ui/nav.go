@@ -26,6 +26,8 @@ func navFor(p focal.Principal, path string) []navItem {
 		{"Incidents", "/incidents", focal.KindIncident, ""},
 		{"Quarantine", "/quarantine", focal.KindIncident, focal.ActionUpdate},
 		{"SLA", "/sla", focal.KindIncident, ""},
+		{"Events", "/events", focal.KindEvent, ""},
+		{"Feeds", "/feeds", focal.KindFeed, ""},
 		{"Organisations", "/organisations", focal.KindOrganisation, ""},
 		{"Users", "/users", focal.KindUser, ""},
 		{"Audit log", "/audit", focal.KindAudit, ""},

@@ -1,8 +1,10 @@
 // Package ui is focal's server-rendered web interface: the login page, the
 // dashboard, the constituency registry (organisations with their networks,
 // AS numbers, domains and contacts), user administration, the caller's own
-// account, the audit log, the public report form and incident handling
-// (the list and triage queue, an incident's page, handling metrics).
+// account, the audit log, the public report form, incident handling
+// (the list and triage queue, an incident's page, handling metrics) and
+// watch and warning (the events explorer, feeds with their runs and
+// uploads, alert rules).
 //
 // The contract:
 //   - Every route is a server.Route with a Kind and an Action, checked by
@@ -17,8 +19,9 @@
 //   - Static files are served at /static/{hash}/{name} with the content hash
 //     in the URL and cached for a year as immutable; a wrong hash is a 404.
 //   - Every page works without JavaScript. htmx (vendored, 2.0.x) only
-//     refines: the organisation and incident filters update the table as
-//     one types.
+//     refines: the organisation, incident and event filters update the
+//     results as one types, and a running feed run's page refreshes
+//     itself. Charts are SVG drawn on the server.
 //   - The public report form (/report) is open to everyone. Its human
 //     check needs neither JavaScript nor a third party: a honeypot field
 //     hidden by CSS, a minimum and maximum time between rendering and
@@ -132,6 +135,7 @@ func New(cfg Config) (*UI, error) {
 		reportKey:   randomBytes(32),
 		minFill:     cfg.MinReportFillTime,
 		reportLimit: cfg.ReportLimiter,
+		pipeline:    cfg.Pipeline,
 	}
 	if cfg.DataDir != "" {
 		dir := filepath.Join(cfg.DataDir, "attachments")
@@ -210,6 +214,26 @@ func (u *UI) Routes() []server.Route {
 		// them is a coordinator's right, as in the API.
 		r("GET", "/sla", focal.KindIncident, read, h.slaTargets),
 		r("POST", "/sla", focal.KindUser, update, h.slaUpdate),
+		// Watch and warning: events for those who read them (a
+		// constituent its own organisation's), feeds and alert rules for
+		// analysts, read by handlers.
+		r("GET", "/events", focal.KindEvent, read, h.events),
+		r("GET", "/events/{id}", focal.KindEvent, read, h.eventDetail),
+		r("GET", "/feeds", focal.KindFeed, read, h.feedList),
+		r("GET", "/feeds/new", focal.KindFeed, create, h.feedNew),
+		r("POST", "/feeds", focal.KindFeed, create, h.feedCreate),
+		r("GET", "/feeds/{id}", focal.KindFeed, read, h.feedDetail),
+		r("GET", "/feeds/{id}/edit", focal.KindFeed, update, h.feedEdit),
+		r("POST", "/feeds/{id}", focal.KindFeed, update, h.feedUpdate),
+		r("POST", "/feeds/{id}/delete", focal.KindFeed, del, h.feedDelete),
+		r("POST", "/feeds/{id}/run", focal.KindFeed, update, h.feedRunNow),
+		upload(r("POST", "/feeds/{id}/upload", focal.KindFeed, create, h.feedUpload), maxFeedUploadBody),
+		r("GET", "/runs/{id}", focal.KindFeed, read, h.runDetail),
+		r("GET", "/alert-rules", focal.KindFeed, read, h.alertRules),
+		r("POST", "/alert-rules", focal.KindFeed, create, h.alertRuleCreate),
+		r("GET", "/alert-rules/{id}/edit", focal.KindFeed, update, h.alertRuleEdit),
+		r("POST", "/alert-rules/{id}", focal.KindFeed, update, h.alertRuleUpdate),
+		r("POST", "/alert-rules/{id}/delete", focal.KindFeed, del, h.alertRuleDelete),
 	}
 }
 
