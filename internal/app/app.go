@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"focal/internal/alert"
 	"focal/internal/attachment"
 	"focal/internal/bus"
 	"focal/internal/config"
@@ -132,6 +133,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 	if a.Headless {
 		return nil
 	}
+	a.workers.Go(func() { (&alert.Evaluator{Store: a.Store, Logger: a.Logger}).Run(wctx) })
 	a.workers.Go(func() { a.refreshLookup(wctx, lookupVersion) })
 	a.workers.Go(func() { a.purgeSessions(wctx, time.Hour) })
 

@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"focal/internal/focal"
@@ -147,4 +150,109 @@ func (s *Store) IncidentEvents(ctx context.Context, incidentID int64, limit int)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// AlertHit is an organisation for which a rule's threshold was reached.
+type AlertHit struct {
+	OrgID  int64
+	Events int64
+}
+
+// MaxLinkedPerCheck bounds the events linked to an incident per check.
+const MaxLinkedPerCheck = 1000
+
+// alertWhere returns the conditions selecting a rule's events since a
+// time, with e, eo (event_orgs) and f (feeds) in scope.
+func alertWhere(r *focal.AlertRule, since int64) (string, []any) {
+	conds := []string{"e.last_seen >= $1"}
+	args := []any{since}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		conds = append(conds, fmt.Sprintf(cond, len(args)))
+	}
+	if r.OrgID != 0 {
+		add("eo.org_id = $%d", r.OrgID)
+	}
+	if r.Sector != "" {
+		add("eo.org_id IN (SELECT id FROM organisations WHERE sector = $%d)", r.Sector)
+	}
+	if r.Class != "" {
+		add("e.class = $%d", r.Class)
+	}
+	if r.Type != "" {
+		add("e.type = $%d", r.Type)
+	}
+	if r.Feed != "" {
+		add("f.name = $%d", r.Feed)
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// AlertHits returns the organisations with at least the rule's threshold
+// of matching events last seen within its window before now.
+func (s *Store) AlertHits(ctx context.Context, r *focal.AlertRule, now time.Time) ([]AlertHit, error) {
+	where, args := alertWhere(r, now.Add(-r.Window).UnixMilli())
+	args = append(args, r.Threshold)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT eo.org_id, COUNT(*) FROM events e JOIN event_orgs eo ON eo.event_id = e.id
+		JOIN feeds f ON f.id = e.feed_id WHERE `+where+fmt.Sprintf(` GROUP BY eo.org_id HAVING COUNT(*) >= $%d ORDER BY eo.org_id`, len(args)), args...)
+	if err != nil {
+		return nil, fmt.Errorf("alert %s: %w", r.Name, err)
+	}
+	defer rows.Close()
+	var out []AlertHit
+	for rows.Next() {
+		var h AlertHit
+		if err := rows.Scan(&h.OrgID, &h.Events); err != nil {
+			return nil, err
+		}
+		out = append(out, h)
+	}
+	return out, rows.Err()
+}
+
+// AlertIncident returns the open incident rule opened for org, or 0.
+func (s *Store) AlertIncident(ctx context.Context, ruleID, orgID int64) (int64, error) {
+	var id int64
+	var status string
+	err := s.rdb.QueryRowContext(ctx, `SELECT i.id, i.status FROM alert_incidents a JOIN incidents i ON i.id = a.incident_id
+		WHERE a.rule_id = $1 AND a.org_id = $2`, ruleID, orgID).Scan(&id, &status)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("alert incident: %w", err)
+	}
+	switch focal.Status(status) {
+	case focal.StatusResolved, focal.StatusClosed, focal.StatusRejected, focal.StatusMerged:
+		return 0, nil // a new wave opens a new incident
+	}
+	return id, nil
+}
+
+// LinkAlertEvents links the rule's events for org (within its window) to
+// incident, at most MaxLinkedPerCheck not yet linked, remembers the
+// incident as the rule's for org, and returns how many were linked.
+func (s *Store) LinkAlertEvents(ctx context.Context, r *focal.AlertRule, orgID, incidentID int64, now time.Time) (int64, error) {
+	var n int64
+	err := s.WithTx(ctx, func(tx *Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO alert_incidents (rule_id, org_id, incident_id) VALUES ($1, $2, $3)
+			ON CONFLICT (rule_id, org_id) DO UPDATE SET incident_id = excluded.incident_id`, r.ID, orgID, incidentID); err != nil {
+			return fmt.Errorf("link alert events: %w", err)
+		}
+		rr := *r
+		rr.OrgID = orgID
+		where, args := alertWhere(&rr, now.Add(-r.Window).UnixMilli())
+		args = append(args, incidentID)
+		inc := len(args)
+		res, err := tx.ExecContext(ctx, fmt.Sprintf(`INSERT INTO incident_events (incident_id, event_id)
+			SELECT $%d, e.id FROM events e JOIN event_orgs eo ON eo.event_id = e.id JOIN feeds f ON f.id = e.feed_id
+			WHERE %s AND NOT EXISTS (SELECT 1 FROM incident_events x WHERE x.incident_id = $%d AND x.event_id = e.id)
+			ORDER BY e.last_seen DESC LIMIT %d`, inc, where, inc, MaxLinkedPerCheck), args...)
+		if err != nil {
+			return fmt.Errorf("link alert events: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	return n, err
 }

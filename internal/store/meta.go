@@ -5,6 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"strconv"
+	"strings"
+	"time"
 )
 
 // Meta returns the value of a node-wide fact, or a focal ENOTFOUND error.
@@ -39,4 +42,31 @@ func (s *Store) NodeID(ctx context.Context) (string, error) {
 		return "", fmt.Errorf("node id: %w", err)
 	}
 	return s.Meta(ctx, "node_id")
+}
+
+// TryLease takes or renews the named lease for holder until now+ttl and
+// reports whether holder has it: one process among many does a periodic
+// job (alert rules) while its lease lasts; another takes over when it
+// lapses.
+func (s *Store) TryLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error) {
+	key := "lease:" + name
+	value := fmt.Sprintf("%s|%d", holder, now.Add(ttl).UnixMilli())
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO focal_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`, key, value); err != nil {
+		return false, fmt.Errorf("lease %s: %w", name, err)
+	}
+	cur, err := s.Meta(ctx, key)
+	if err != nil {
+		return false, err
+	}
+	h, exp, _ := strings.Cut(cur, "|")
+	until, _ := strconv.ParseInt(exp, 10, 64)
+	if h != holder && until > now.UnixMilli() {
+		return false, nil
+	}
+	res, err := s.db.ExecContext(ctx, "UPDATE focal_meta SET value = $1 WHERE key = $2 AND value = $3", value, key, cur)
+	if err != nil {
+		return false, fmt.Errorf("lease %s: %w", name, err)
+	}
+	n, _ := res.RowsAffected()
+	return n == 1, nil
 }
