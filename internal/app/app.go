@@ -134,6 +134,9 @@ func (a *App) Run(ctx context.Context) (err error) {
 		return nil
 	}
 	a.workers.Go(func() { (&alert.Evaluator{Store: a.Store, Logger: a.Logger}).Run(wctx) })
+	if err := a.startCollectors(wctx); err != nil {
+		return err
+	}
 	a.workers.Go(func() { a.refreshLookup(wctx, lookupVersion) })
 	a.workers.Go(func() { a.purgeSessions(wctx, time.Hour) })
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"strings"
 	"time"
 
+	"focal/internal/collect"
 	"focal/internal/geoip"
 	"focal/internal/pipeline"
 )
@@ -67,5 +69,31 @@ func (a *App) startPipeline(ctx context.Context, wctx context.Context) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// startCollectors starts the feed poller and, with --feed-dir, the
+// watched directory. Several processes may run them: feeds are claimed
+// in the database, files by their run key.
+func (a *App) startCollectors(wctx context.Context) error {
+	poller := &collect.Poller{Store: a.Store, Pipeline: a.Pipeline, Logger: a.Logger}
+	a.workers.Go(func() {
+		if err := poller.Run(wctx); err != nil {
+			a.Logger.Error("feed poller stopped", "err", err)
+		}
+	})
+	if a.Config.FeedDir == "" {
+		return nil
+	}
+	if err := os.MkdirAll(a.Config.FeedDir, 0o750); err != nil {
+		return fmt.Errorf("feed directory %s: %w (set --feed-dir)", a.Config.FeedDir, err)
+	}
+	dir := &collect.Dir{Root: a.Config.FeedDir, Store: a.Store, Pipeline: a.Pipeline, Logger: a.Logger}
+	a.workers.Go(func() {
+		if err := dir.Run(wctx); err != nil {
+			a.Logger.Error("feed directory watcher stopped", "err", err)
+		}
+	})
+	a.Logger.Info("watching for feed files", "dir", a.Config.FeedDir)
 	return nil
 }
