@@ -27,6 +27,7 @@ func benchPipeline(ctx context.Context, env Env, fs *flag.FlagSet, args []string
 	db := fs.String("db", "", "database: empty for a temporary SQLite file, or postgres://… (a bench feed is added; its events stay)")
 	nats := fs.String("nats", "", "message bus: empty for embedded NATS in a temporary directory, or nats://…")
 	workers := fs.Int("workers", 2, "pipeline workers")
+	queueMB := fs.Int64("ingest-queue-mb", 64, "cap of the ingest stream in MiB (as --ingest-queue-mb of focal serve)")
 	if _, err := parse(env, fs, args, nil); err != nil {
 		return err
 	}
@@ -82,7 +83,7 @@ func benchPipeline(ctx context.Context, env Env, fs *flag.FlagSet, args []string
 	holder.Store(table)
 	stream := fmt.Sprintf("BENCH_%d", time.Now().UnixNano())
 	wctx, cancel := context.WithCancel(ctx)
-	p := pipeline.New(pipeline.Config{Store: st, Bus: b, Lookup: holder, Workers: *workers, Stream: stream})
+	p := pipeline.New(pipeline.Config{Store: st, Bus: b, Lookup: holder, Workers: *workers, Stream: stream, StreamMaxBytes: *queueMB << 20})
 	if err := p.Start(wctx); err != nil {
 		cancel()
 		return err
@@ -118,6 +119,12 @@ func benchPipeline(ctx context.Context, env Env, fs *flag.FlagSet, args []string
 	fmt.Fprintf(env.Stdout, "lines %d, events %d, stored rows %d new, problems %d; intake %v (%.0f MiB), total %v, peak RSS %.0f MiB\n",
 		run.Lines, run.Events, run.Stored, run.Problems, intake.Round(time.Millisecond), float64(run.Bytes)/(1<<20),
 		elapsed.Round(time.Millisecond), pipeline.PeakRSS())
+	if run.Problems > 0 {
+		ps, _ := st.RunProblems(sys, run.ID, 3)
+		for _, pr := range ps {
+			fmt.Fprintf(env.Stdout, "problem: line %d: %s: %q\n", pr.Line, pr.Reason, pr.Raw)
+		}
+	}
 	fmt.Fprintf(env.Stdout, "events/s: %.0f\n", float64(run.Events)/elapsed.Seconds())
 	return nil
 }

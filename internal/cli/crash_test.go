@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,12 +33,45 @@ func TestMain(m *testing.M) {
 		stop()
 		os.Exit(code)
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	if builtExe != "" {
+		os.RemoveAll(filepath.Dir(builtExe))
+	}
+	os.Exit(code)
 }
 
-// child returns a command running `focal args…` in a new process.
+var (
+	buildOnce sync.Once
+	builtExe  string // a focal binary built for the child processes, or ""
+)
+
+// child returns a command running `focal args…` in a new process: a focal
+// binary built once for the test run (so that a -race test run does not
+// make the children ten times slower), or, when the go tool is not at
+// hand, this test binary re-executed as focal.
 func child(t *testing.T, args ...string) *exec.Cmd {
 	t.Helper()
+	buildOnce.Do(func() {
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			return
+		}
+		dir, err := os.MkdirTemp("", "focal-child-")
+		if err != nil {
+			return
+		}
+		exe := filepath.Join(dir, "focal")
+		cmd := exec.Command(goTool, "build", "-o", exe, "focal/cmd/focal")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Logf("building focal for child processes failed, re-executing the test binary instead: %v\n%s", err, out)
+			return
+		}
+		builtExe = exe
+	})
+	if builtExe != "" {
+		return exec.Command(builtExe, args...)
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -53,27 +54,34 @@ var errLimit = fmt.Errorf("input size reached")
 type limitWriter struct {
 	w    io.Writer
 	left int64
+	done bool // the line the limit fell in is written
 }
 
 func (l *limitWriter) Write(p []byte) (int, error) {
-	if l.left <= 0 {
+	if l.done {
 		return 0, errLimit
 	}
-	if int64(len(p)) > l.left {
-		cut := p[:l.left]
-		if i := strings.LastIndexByte(string(cut), '\n'); i >= 0 {
-			cut = cut[:i+1]
-		}
-		n, err := l.w.Write(cut)
-		l.left = 0
-		if err != nil {
-			return n, err
-		}
+	if int64(len(p)) < l.left {
+		n, err := l.w.Write(p)
+		l.left -= int64(n)
+		return n, err
+	}
+	// The limit falls in p (or fell earlier): end with the line it falls in.
+	from := max(l.left-1, 0)
+	end := len(p)
+	if i := bytes.IndexByte(p[from:], '\n'); i >= 0 {
+		end = int(from) + i + 1
+		l.done = true
+	}
+	n, err := l.w.Write(p[:end])
+	l.left -= int64(n)
+	if err != nil {
+		return n, err
+	}
+	if l.done {
 		return n, errLimit
 	}
-	n, err := l.w.Write(p)
-	l.left -= int64(n)
-	return n, err
+	return n, nil
 }
 
 // BenchConstituency builds a lookup table of n prefixes held by n/5

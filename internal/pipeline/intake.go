@@ -242,7 +242,7 @@ func (cp *chunkPublisher) send(j pubJob) error {
 	if cp.fullWait > 0 {
 		deadline = time.Now().Add(cp.fullWait)
 	}
-	delay := 50 * time.Millisecond
+	delay := 20 * time.Millisecond
 	for {
 		ctx, cancel := context.WithTimeout(cp.ctx, 30*time.Second)
 		err := cp.p.cfg.Bus.Publish(ctx, j.subject, j.data, bus.WithMsgID(j.id))
@@ -267,7 +267,7 @@ func (cp *chunkPublisher) send(j pubJob) error {
 			t.Stop()
 			return cp.ctx.Err()
 		}
-		delay = min(delay*2, 2*time.Second)
+		delay = min(delay*2, 200*time.Millisecond)
 	}
 }
 

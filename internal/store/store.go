@@ -92,10 +92,10 @@ func openSQLite(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
-	// The writer gets a 64 MiB page cache: bulk event upserts touch random
+	// The writer gets a 32 MiB page cache: bulk event upserts touch random
 	// pages of the key and address indexes, and SQLite's default 2 MiB
 	// cache turns each of them into a read system call.
-	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&"+pragmas+"&_pragma=cache_size(-65536)&_txlock=immediate")
+	w, err := sql.Open("sqlite", "file:"+path+"?_pragma=journal_mode(WAL)&"+pragmas+"&_pragma=cache_size(-32768)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite %s: %w", path, err)
 	}
