@@ -172,7 +172,7 @@ var Settings = []Setting{
 			c.Workers = n
 			return nil
 		}},
-	{Name: "ingest-queue-mb", Env: "FOCAL_INGEST_QUEUE_MB", Default: "1024", Usage: "how many MiB of input may wait in the ingest stream; when full, intake waits and the API answers 503",
+	{Name: "ingest-queue-mb", Env: "FOCAL_INGEST_QUEUE_MB", Default: "128", Usage: "how many MiB of input may wait in the ingest stream; when full, intake waits and the API answers 503",
 		apply: func(c *Config, v string) error {
 			n, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || n < 1 {
