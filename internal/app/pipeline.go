@@ -56,6 +56,7 @@ func (a *App) startPipeline(ctx context.Context, wctx context.Context) error {
 		Bus:            a.Bus,
 		Lookup:         a.Lookup,
 		Geo:            a.geo,
+		RDNS:           a.rdns(),
 		Logger:         a.Logger,
 		Workers:        workers,
 		StreamMaxBytes: max(a.Config.IngestQueueMB, 1) << 20,
@@ -96,4 +97,21 @@ func (a *App) startCollectors(wctx context.Context) error {
 	})
 	a.Logger.Info("watching for feed files", "dir", a.Config.FeedDir)
 	return nil
+}
+
+// rdns returns the reverse DNS namer --rdns asks for, or nil. It answers
+// from its cache at once and queries in the background (an already
+// cancelled context), so workers never wait for DNS.
+func (a *App) rdns() func(netip.Addr) (string, bool) {
+	if a.Config.RDNS == "" || a.Config.RDNS == "off" {
+		return nil
+	}
+	cfg := geoip.ResolverConfig{}
+	if a.Config.RDNS != "on" {
+		cfg.Server = a.Config.RDNS
+	}
+	r := geoip.NewResolver(cfg)
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	return func(ip netip.Addr) (string, bool) { return r.PTR(done, ip) }
 }

@@ -46,7 +46,7 @@ func runIngest(ctx context.Context, env Env, fs *flag.FlagSet, args []string) er
 	newRun := fs.Bool("new-run", false, "count the input again even if it was ingested before (default: the same unchanged file resumes or is skipped)")
 	noWait := fs.Bool("no-wait", false, "return once the input is in the queue, without waiting for the workers")
 	progress := fs.String("progress", "auto", "progress bar on standard error: auto (on a terminal), on or off")
-	loader := config.Register(fs, "config", "data", "db", "nats", "geoip-asn", "geoip-country", "workers", "ingest-queue-mb")
+	loader := config.Register(fs, "config", "data", "db", "nats", "geoip-asn", "geoip-country", "rdns", "workers", "ingest-queue-mb")
 	cfg, files, err := parseArgs(env, fs, args, loader)
 	if err != nil {
 		return err

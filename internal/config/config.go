@@ -44,6 +44,7 @@ type Config struct {
 	TrustedProxies  []netip.Prefix
 	GeoIPASN        string // MMDB or ip-location-db CSV file of address → ASN
 	GeoIPCountry    string // MMDB file of address → country
+	RDNS            string // reverse DNS enrichment: "off", "on" or a server host:port
 	FeedDir         string // watched directory of feed files; "" = off
 	Workers         int    // pipeline workers in this process
 	IngestQueueMB   int64  // cap of the ingest stream in MiB
@@ -161,6 +162,22 @@ var Settings = []Setting{
 		apply: func(c *Config, v string) error { c.GeoIPASN = v; return nil }},
 	{Name: "geoip-country", Env: "FOCAL_GEOIP_COUNTRY", Usage: "address-to-country MaxMind DB (.mmdb, e.g. GeoLite2-Country, DB-IP Country Lite, ip-location-db) for event enrichment; empty = off",
 		apply: func(c *Config, v string) error { c.GeoIPCountry = v; return nil }},
+	{Name: "rdns", Env: "FOCAL_RDNS", Default: "off", Usage: "reverse DNS names for event addresses without one: off, on (the system's resolvers) or a DNS server host:port; answers are cached and never slow the pipeline",
+		apply: func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if v == "" {
+				v = "off"
+			}
+			if v != "off" && v != "on" {
+				if _, _, err := net.SplitHostPort(v); err != nil {
+					if _, perr := netip.ParseAddr(v); perr != nil {
+						return fmt.Errorf("want off, on or a DNS server host:port, got %q", v)
+					}
+				}
+			}
+			c.RDNS = v
+			return nil
+		}},
 	{Name: "feed-dir", Env: "FOCAL_FEED_DIR", Usage: "watched directory: a file dropped into DIR/FEED-NAME/ is ingested into that feed, then moved to DIR/FEED-NAME/done/ (or failed/); empty = off",
 		apply: func(c *Config, v string) error { c.FeedDir = v; return nil }},
 	{Name: "workers", Env: "FOCAL_WORKERS", Default: "2", Usage: "pipeline workers in this process (0 = intake only: other processes do the work)",

@@ -36,7 +36,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{Addr: "127.0.0.1:8080", DataDir: "./focal-data", LogFormat: "auto", LogLevel: "info", ShutdownTimeout: 10 * time.Second, TeamName: "focal.invalid", BusinessHours: "Mon-Fri 09:00-17:00 UTC", Workers: 2, IngestQueueMB: 128}
+	want := Config{Addr: "127.0.0.1:8080", DataDir: "./focal-data", LogFormat: "auto", LogLevel: "info", ShutdownTimeout: 10 * time.Second, TeamName: "focal.invalid", BusinessHours: "Mon-Fri 09:00-17:00 UTC", Workers: 2, IngestQueueMB: 128, RDNS: "off"}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() = %+v, want %+v", c, want)
 	}

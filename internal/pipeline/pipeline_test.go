@@ -416,3 +416,22 @@ func TestDedupFieldsAndOverride(t *testing.T) {
 		t.Errorf("aggregated event = count %d, %v–%v; want 2, 10:00–10:30", evs[1].Count, evs[1].FirstSeen, evs[1].LastSeen)
 	}
 }
+
+func TestReverseDNSNames(t *testing.T) {
+	names := map[string]string{"198.51.100.7": "mail.example-telecom.example", "192.0.2.10": "not a name"}
+	e := newEnv(t, setup{store.SQLite, false}, func(c *Config) {
+		c.RDNS = func(ip netip.Addr) (string, bool) {
+			n, ok := names[ip.String()]
+			return n, ok
+		}
+	})
+	f := e.feed(t, focal.FeedDef{Name: "bf", Format: "iplist", Options: map[string]string{"class": "intrusion-attempts", "type": "brute-force"}})
+	e.ingest(t, f, "", iplistBody)
+	got := map[string]string{}
+	for _, ev := range e.events(t, focal.EventFilter{}) {
+		got[ev.Source.IP.String()] = ev.Source.FQDN
+	}
+	if got["198.51.100.7"] != "mail.example-telecom.example" || got["192.0.2.10"] != "" || got["203.0.113.5"] != "" {
+		t.Errorf("host names = %v; want the valid reverse name only", got)
+	}
+}

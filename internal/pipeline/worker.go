@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 
 	"focal/internal/bus"
@@ -166,6 +167,9 @@ func (w *worker) parse(c *parsed, data []byte) {
 				e.Class, e.Type = override.Class, override.Type
 			}
 			enrich(e, geo)
+			if w.p.cfg.RDNS != nil {
+				name(e, w.p.cfg.RDNS)
+			}
 			e.Orgs = match(t, e)
 			c.events = append(c.events, e)
 			return nil
@@ -212,6 +216,18 @@ func enrich(e *focal.Event, geo GeoFunc) {
 				if ep.Country == "" {
 					ep.Country = cc
 				}
+			}
+		}
+	}
+}
+
+// name fills the host name of addressed endpoints that have none from
+// reverse DNS, when the answer is a valid domain name.
+func name(e *focal.Event, rdns func(netip.Addr) (string, bool)) {
+	for _, ep := range []*focal.Endpoint{&e.Source, &e.Destination} {
+		if ep.IP.IsValid() && ep.FQDN == "" {
+			if n, ok := rdns(ep.IP); ok && focal.ValidateDomain(n) == nil {
+				ep.FQDN = n
 			}
 		}
 	}
