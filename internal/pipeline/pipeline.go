@@ -70,7 +70,7 @@ type Config struct {
 	Geo    GeoFunc        // enrichment; nil adds nothing
 	// RDNS, if set, names addresses that came without a host name. It
 	// must not block: answer from a cache and look up in the background.
-	RDNS func(ip netip.Addr) (string, bool)
+	RDNS   func(ip netip.Addr) (string, bool)
 	Logger *slog.Logger
 	// Node names this process in chunk markers (default host:pid).
 	Node string
