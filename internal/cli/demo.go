@@ -54,6 +54,11 @@ func runDemo(ctx context.Context, env Env, fs *flag.FlagSet, args []string) erro
 	}
 	fr, err := demo.Feeds(ctx, a.Store, a.Pipeline)
 	if err != nil {
+		if ctx.Err() != nil {
+			// Stopped (SIGINT/SIGTERM) while the samples were loading.
+			logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
+			return a.Close()
+		}
 		return errors.Join(err, a.Close())
 	}
 	// Check the alert rules at once rather than at the next tick, so the
