@@ -52,6 +52,7 @@ func runDemo(ctx context.Context, env Env, fs *flag.FlagSet, args []string) erro
 	if err := a.Run(ctx); err != nil {
 		return err
 	}
+	printBanner(env, a.URL(), cfg.DataDir, temporary, res)
 	fr, err := demo.Feeds(ctx, a.Store, a.Pipeline)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -66,7 +67,8 @@ func runDemo(ctx context.Context, env Env, fs *flag.FlagSet, args []string) erro
 	if _, err := (&alert.Evaluator{Store: a.Store, Logger: logger}).Check(ctx); err != nil {
 		logger.Warn("alert rules", "err", err)
 	}
-	printBanner(env, a.URL(), cfg.DataDir, temporary, res, fr)
+	fmt.Fprintf(env.Stdout, "  Sample feeds loaded: %d, one per format, %d events, %d matched to the organisations: %s/events\n\n",
+		fr.Feeds, fr.Events, fr.Matched, a.URL())
 	<-ctx.Done()
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	return a.Close()
@@ -105,7 +107,7 @@ func freshDemoDir(dir string) error {
 	return app.PrepareDataDir(dir)
 }
 
-func printBanner(env Env, url, dataDir string, temporary bool, res demo.Result, fr demo.FeedsResult) {
+func printBanner(env Env, url, dataDir string, temporary bool, res demo.Result) {
 	w := env.Stdout
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "  focal demo is running")
@@ -117,7 +119,6 @@ func printBanner(env Env, url, dataDir string, temporary bool, res demo.Result, 
 		fmt.Fprintf(w, "    data:    %s (reset at each demo start)\n", dataDir)
 	}
 	fmt.Fprintf(w, "    sample:  %d organisations of a fictional constituency, %d incidents over the last month\n", res.Organisations, res.Incidents)
-	fmt.Fprintf(w, "    feeds:   %d sample feeds, one per format: %d events, %d matched to the organisations (%s/events)\n", fr.Feeds, fr.Events, fr.Matched, url)
 	if len(res.Logins) > 0 {
 		fmt.Fprintln(w, "    logins (name / password):")
 		for _, l := range res.Logins {
