@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"time"
 
 	"focal/internal/bus"
@@ -27,12 +28,25 @@ func benchPipeline(ctx context.Context, env Env, fs *flag.FlagSet, args []string
 	db := fs.String("db", "", "database: empty for a temporary SQLite file, or postgres://… (a bench feed is added; its events stay)")
 	nats := fs.String("nats", "", "message bus: empty for embedded NATS in a temporary directory, or nats://…")
 	workers := fs.Int("workers", 2, "pipeline workers")
+	batch := fs.Int("batch", pipeline.DefaultBatchChunks, "chunks a worker commits in one transaction")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	queueMB := fs.Int64("ingest-queue-mb", 64, "cap of the ingest stream in MiB (as --ingest-queue-mb of focal serve)")
 	if _, err := parse(env, fs, args, nil); err != nil {
 		return err
 	}
 	if *rows <= 0 || *prefixes <= 0 || *gib < 0 {
 		return usagef("--rows, --prefixes and --gib must be positive")
+	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	in := pipeline.BenchInput{Rows: *rows, Distinct: *distinct, Bytes: int64(*gib * (1 << 30))}
 	shape := fmt.Sprintf("%d rows", *rows)
@@ -83,7 +97,7 @@ func benchPipeline(ctx context.Context, env Env, fs *flag.FlagSet, args []string
 	holder.Store(table)
 	stream := fmt.Sprintf("BENCH_%d", time.Now().UnixNano())
 	wctx, cancel := context.WithCancel(ctx)
-	p := pipeline.New(pipeline.Config{Store: st, Bus: b, Lookup: holder, Workers: *workers, Stream: stream, StreamMaxBytes: *queueMB << 20})
+	p := pipeline.New(pipeline.Config{Store: st, Bus: b, Lookup: holder, Workers: *workers, BatchChunks: *batch, Stream: stream, StreamMaxBytes: *queueMB << 20})
 	if err := p.Start(wctx); err != nil {
 		cancel()
 		return err

@@ -52,7 +52,7 @@ const (
 	DefaultChunkSize      = 256 << 10
 	DefaultStreamMaxBytes = 1 << 30
 	DefaultWorkers        = 2
-	DefaultBatchChunks    = 4
+	DefaultBatchChunks    = 8
 	// chunkMaxAge bounds how long a chunk waits in the stream.
 	chunkMaxAge = 7 * 24 * time.Hour
 	// dupWindow is the stream's duplicate window for chunk IDs.
