@@ -3,8 +3,11 @@ package feed
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
+
+	"focal/internal/focal"
 )
 
 func TestLines(t *testing.T) {
@@ -60,4 +63,23 @@ func FuzzLines(f *testing.F) {
 			t.Errorf("saw %d lines, want %d", count, want)
 		}
 	})
+}
+
+func TestIndicator(t *testing.T) {
+	tests := []struct {
+		e    focal.Event
+		want string
+	}{
+		{focal.Event{Source: focal.Endpoint{IP: netip.MustParseAddr("192.0.2.1"), Port: 445}}, "192.0.2.1:445"},
+		{focal.Event{Source: focal.Endpoint{IP: netip.MustParseAddr("2001:db8::1"), Port: 443}}, "[2001:db8::1]:443"},
+		{focal.Event{Source: focal.Endpoint{IP: netip.MustParseAddr("2001:db8::1")}}, "2001:db8::1"},
+		{focal.Event{Destination: focal.Endpoint{URL: "http://a.example/x", FQDN: "a.example"}}, "http://a.example/x"},
+		{focal.Event{Destination: focal.Endpoint{FQDN: "a.example"}}, "a.example"},
+		{focal.Event{Source: focal.Endpoint{ASN: 64500}, Identifier: "asn:64500"}, "asn:64500"},
+	}
+	for _, tt := range tests {
+		if got := Indicator(&tt.e); got != tt.want {
+			t.Errorf("Indicator(%+v) = %q, want %q", tt.e, got, tt.want)
+		}
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"sort"
 	"strconv"
 	"strings"
@@ -208,15 +209,18 @@ func Complete(e *focal.Event, run Run, raw string) {
 	}
 }
 
-// Indicator is the event's main observable as text: the source address,
-// else the destination's URL, FQDN or address (with port when known).
+// Indicator is the event's main observable as text: the source address
+// (with its port, IPv6 in brackets), else the destination's URL, FQDN or
+// address.
 func Indicator(e *focal.Event) string {
-	ep := e.Source
-	if ep.IP.IsValid() {
+	addr := func(ep focal.Endpoint) string {
 		if ep.Port != 0 {
-			return ep.IP.String() + ":" + strconv.Itoa(int(ep.Port))
+			return netip.AddrPortFrom(ep.IP, ep.Port).String()
 		}
 		return ep.IP.String()
+	}
+	if e.Source.IP.IsValid() {
+		return addr(e.Source)
 	}
 	for _, ep := range []focal.Endpoint{e.Source, e.Destination} {
 		switch {
@@ -225,10 +229,7 @@ func Indicator(e *focal.Event) string {
 		case ep.FQDN != "":
 			return ep.FQDN
 		case ep.IP.IsValid():
-			if ep.Port != 0 {
-				return ep.IP.String() + ":" + strconv.Itoa(int(ep.Port))
-			}
-			return ep.IP.String()
+			return addr(ep)
 		}
 	}
 	return e.Identifier

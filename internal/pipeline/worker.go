@@ -155,7 +155,6 @@ func (w *worker) parse(c *parsed, data []byte) {
 	t := w.p.lookupTable()
 	geo := w.p.cfg.Geo
 	var kept []focal.FeedProblem
-	var over bool
 	var override *focal.Classification
 	if c.h.Class != "" {
 		override = &focal.Classification{Class: c.h.Class, Type: c.h.Type}
@@ -178,11 +177,8 @@ func (w *worker) parse(c *parsed, data []byte) {
 			c.problems++
 			if len(kept) < store.MaxRunProblems {
 				kept = append(kept, focal.FeedProblem{RunID: c.h.Run, Line: int64(p.Line), Reason: p.Reason, Raw: p.Raw})
-			} else {
-				over = true
 			}
 		})
-	_ = over
 	if err != nil {
 		c.failed = err
 		c.events = nil
