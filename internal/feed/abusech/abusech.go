@@ -306,6 +306,9 @@ func parseTime(s string) (time.Time, error) {
 	}
 	for _, l := range timeLayouts {
 		if t, err := time.Parse(l, s); err == nil {
+			if y := t.Year(); y < 1990 || y > 2200 {
+				return time.Time{}, fmt.Errorf("time %q is out of range (year %d)", feed.Cut(s, 64), y)
+			}
 			return t.UTC(), nil
 		}
 	}
