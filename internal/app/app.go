@@ -26,6 +26,7 @@ import (
 	"focal/internal/geoip"
 	"focal/internal/httpauth"
 	"focal/internal/iodef"
+	"focal/internal/live"
 	"focal/internal/lookup"
 	"focal/internal/mailin"
 	"focal/internal/pipeline"
@@ -58,6 +59,7 @@ type App struct {
 	Lookup   *lookup.Holder // the constituency lookup table, rebuilt on change
 	Mail     *mailin.Server // the SMTP intake, when --smtp-addr is set
 	Pipeline *pipeline.Pipeline
+	Live     *live.Hub        // new events per organisation, for live streams
 	GeoIP    *geoip.Holder    // enrichment databases, when --geoip-* are set
 	geo      pipeline.GeoFunc // enrichment, when --geoip-* are set
 
@@ -149,7 +151,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 	a.API = &restapi.API{Store: a.Store, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged,
 		Team: iodef.Team{Name: a.Config.TeamName, Email: a.Config.TeamEmail}, Extract: extractObservables,
 		Attachments: &attachment.Store{Dir: filepath.Join(a.Config.DataDir, "attachments")}, Calendar: &cal,
-		Pipeline: a.Pipeline}
+		Pipeline: a.Pipeline, Live: a.Live}
 
 	a.Server = &server.Server{
 		Addr:     a.Config.Addr,

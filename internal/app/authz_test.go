@@ -70,6 +70,7 @@ var (
 	// organisation's (an event of another is not found); feeds, runs,
 	// ingest and alert rules: analysts manage them, handlers read them.
 	eventRead = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok, "analyst": ok, "constituent": ok, "constituent-other": ok, "coordinator-readonly": ok}
+	myRead    = expect{"*": forbid, "anonymous": unauth, "constituent": ok, "constituent-other": ok}
 	feedRead  = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok, "analyst": ok, "coordinator-readonly": ok}
 	feedWrite = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "analyst": ok}
 )
@@ -126,24 +127,27 @@ var matrix = map[string]expect{
 	"GET /api/v1/incidents/{id}/attachments/{attachment}": with(incidentRead, expect{"constituent-other": forbid}),
 	"GET /api/v1/events":                                  eventRead,
 	"GET /api/v1/events/stats":                            eventRead,
-	"GET /api/v1/events/{id}":                             with(eventRead, expect{"constituent-other": notFound}),
-	"GET /api/v1/formats":                                 feedRead,
-	"GET /api/v1/feeds":                                   feedRead,
-	"POST /api/v1/feeds":                                  with(feedWrite, expect{"coordinator": created, "analyst": created}),
-	"GET /api/v1/feeds/{id}":                              feedRead,
-	"PUT /api/v1/feeds/{id}":                              feedWrite,
-	"DELETE /api/v1/feeds/{id}":                           with(feedWrite, expect{"coordinator": noBody, "analyst": noBody}),
-	"POST /api/v1/feeds/{id}/run":                         with(feedWrite, expect{"coordinator": accepted, "analyst": accepted}),
-	"GET /api/v1/feeds/{id}/runs":                         feedRead,
-	"GET /api/v1/feeds/{id}/listings":                     feedRead,
-	"GET /api/v1/runs/{id}":                               feedRead,
-	"GET /api/v1/runs/{id}/problems":                      feedRead,
-	"POST /api/v1/ingest":                                 with(feedWrite, expect{"coordinator": accepted, "analyst": accepted}),
-	"GET /api/v1/alert-rules":                             feedRead,
-	"POST /api/v1/alert-rules":                            with(feedWrite, expect{"coordinator": created, "analyst": created}),
-	"GET /api/v1/alert-rules/{id}":                        feedRead,
-	"PUT /api/v1/alert-rules/{id}":                        feedWrite,
-	"DELETE /api/v1/alert-rules/{id}":                     with(feedWrite, expect{"coordinator": noBody, "analyst": noBody}),
+	// The caller's own organisation's events and stream: constituents only.
+	"GET /api/v1/my/events":           myRead,
+	"GET /api/v1/my/stream":           myRead,
+	"GET /api/v1/events/{id}":         with(eventRead, expect{"constituent-other": notFound}),
+	"GET /api/v1/formats":             feedRead,
+	"GET /api/v1/feeds":               feedRead,
+	"POST /api/v1/feeds":              with(feedWrite, expect{"coordinator": created, "analyst": created}),
+	"GET /api/v1/feeds/{id}":          feedRead,
+	"PUT /api/v1/feeds/{id}":          feedWrite,
+	"DELETE /api/v1/feeds/{id}":       with(feedWrite, expect{"coordinator": noBody, "analyst": noBody}),
+	"POST /api/v1/feeds/{id}/run":     with(feedWrite, expect{"coordinator": accepted, "analyst": accepted}),
+	"GET /api/v1/feeds/{id}/runs":     feedRead,
+	"GET /api/v1/feeds/{id}/listings": feedRead,
+	"GET /api/v1/runs/{id}":           feedRead,
+	"GET /api/v1/runs/{id}/problems":  feedRead,
+	"POST /api/v1/ingest":             with(feedWrite, expect{"coordinator": accepted, "analyst": accepted}),
+	"GET /api/v1/alert-rules":         feedRead,
+	"POST /api/v1/alert-rules":        with(feedWrite, expect{"coordinator": created, "analyst": created}),
+	"GET /api/v1/alert-rules/{id}":    feedRead,
+	"PUT /api/v1/alert-rules/{id}":    feedWrite,
+	"DELETE /api/v1/alert-rules/{id}": with(feedWrite, expect{"coordinator": noBody, "analyst": noBody}),
 
 	// The web UI: an anonymous GET is redirected to the login page, an
 	// anonymous POST gets 401; a successful form answers 303.

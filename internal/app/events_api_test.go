@@ -76,7 +76,7 @@ func ingestAndWait(t *testing.T, a *app.App, fd *focal.FeedDef, body string) *fo
 // isWatchRoute reports whether watchFixture makes the fixture of path.
 func isWatchRoute(path string) bool {
 	for _, prefix := range []string{"/api/v1/events/{id}", "/events/{id}", "/api/v1/feeds", "/feeds", "/api/v1/runs/", "/runs/",
-		"/api/v1/alert-rules", "/alert-rules", "/api/v1/ingest"} {
+		"/api/v1/alert-rules", "/alert-rules", "/api/v1/ingest", "/api/v1/my/"} {
 		if strings.HasPrefix(path, prefix) {
 			return true
 		}
@@ -107,6 +107,11 @@ func watchFixture(t *testing.T, st *store.Store, sys context.Context, rt server.
 			t.Fatalf("the matrix's event: %v %v", list, err)
 		}
 		return with(list[0].ID), ""
+	case path == "/api/v1/my/events":
+		now := time.Now().UTC()
+		return path + "?since=" + now.AddDate(0, 0, -30).Format(time.DateOnly) + "&until=" + now.AddDate(0, 0, 1).Format(time.DateOnly), ""
+	case path == "/api/v1/my/stream":
+		return path + "?duration=50ms", ""
 	case path == "/api/v1/ingest":
 		return path + "?feed=" + matrixFeed, "192.0.2.2\n"
 	case path == "/api/v1/feeds" || path == "/feeds":

@@ -10,7 +10,9 @@ import (
 
 	"focal/internal/collect"
 	"focal/internal/geoip"
+	"focal/internal/live"
 	"focal/internal/pipeline"
+	"focal/internal/store"
 )
 
 // openGeo opens the enrichment databases named by --geoip-asn and
@@ -50,7 +52,16 @@ func (a *App) startPipeline(ctx context.Context, wctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.Live = live.New(a.Bus, node[:min(12, len(node))])
+	if err := a.Live.Ensure(ctx); err != nil {
+		return fmt.Errorf("live stream: %w", err)
+	}
 	a.Pipeline = pipeline.New(pipeline.Config{
+		OnCommit: func(ctx context.Context, b *store.EventBatch, r *store.CommitResult) {
+			if err := a.Live.Publish(ctx, b, r); err != nil {
+				a.Logger.Warn("live stream: publish failed; the events are stored", "err", err)
+			}
+		},
 		Stream:         "FOCAL_INGEST_" + strings.ToUpper(node[:min(12, len(node))]),
 		Store:          a.Store,
 		Bus:            a.Bus,

@@ -20,6 +20,7 @@ import (
 	"focal/internal/attachment"
 	"focal/internal/focal"
 	"focal/internal/iodef"
+	"focal/internal/live"
 	"focal/internal/lookup"
 	"focal/internal/pipeline"
 	"focal/internal/server"
@@ -49,6 +50,9 @@ type API struct {
 	// Pipeline ingests feed input (POST /api/v1/ingest, feed runs); nil
 	// turns ingest routes into 503.
 	Pipeline *pipeline.Pipeline
+	// Live follows new events per organisation (GET /api/v1/my/stream);
+	// nil answers 503 there.
+	Live *live.Hub
 }
 
 // Routes returns the API's routes with their authorisation rules.
@@ -92,6 +96,8 @@ func (a *API) Routes() []server.Route {
 		// Watch and warning: events (a constituent's scoped by the store),
 		// feeds, their runs and ingest, alert rules.
 		r("GET", "/api/v1/events", focal.KindEvent, read, a.listEvents),
+		r("GET", "/api/v1/my/events", focal.KindEvent, read, a.myEvents),
+		r("GET", "/api/v1/my/stream", focal.KindEvent, read, a.myStream),
 		r("GET", "/api/v1/events/stats", focal.KindEvent, read, a.eventStats),
 		r("GET", "/api/v1/events/{id}", focal.KindEvent, read, a.getEvent),
 		r("GET", "/api/v1/formats", focal.KindFeed, read, a.listFormats),

@@ -228,6 +228,18 @@ func (s *Store) CommitEvents(ctx context.Context, b *EventBatch) (*CommitResult,
 // inserted row's stored count equals the batch's count.
 func (r *CommitResult) isNew(i int, row EventRow) bool { return r.IDs[i] < 0 }
 
+// IsNew reports whether row i of the batch became a new event (rather
+// than adding a sighting to a stored one).
+func (r *CommitResult) IsNew(i int) bool { return r.IDs[i] < 0 }
+
+// EventID returns the stored id of row i of the batch.
+func (r *CommitResult) EventID(i int) int64 {
+	if r.IDs[i] < 0 {
+		return -r.IDs[i]
+	}
+	return r.IDs[i]
+}
+
 func ipBytes(a netip.Addr) any {
 	if !a.IsValid() {
 		return nil
@@ -760,4 +772,57 @@ func decodeCursor(s string) (int64, int64, error) {
 func (s *Store) CountEvents(ctx context.Context) (events, sightings int64, err error) {
 	err = s.rdb.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(SUM(count), 0) FROM events").Scan(&events, &sightings)
 	return events, sightings, err
+}
+
+// EventsByID returns the events with the given ids that the principal
+// may read (a constituent: its organisation's, never TLP:RED), in the
+// order of ids.
+func (s *Store) EventsByID(ctx context.Context, ids []int64) ([]*focal.Event, error) {
+	if err := authorize(ctx, focal.ActionRead, focal.Resource{Kind: focal.KindEvent}); err != nil {
+		return nil, err
+	}
+	orgID, all := focal.OrgScope(focal.PrincipalFromContext(ctx))
+	byID := map[int64]*focal.Event{}
+	order := ids
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		var b strings.Builder
+		args := make([]any, 0, n+1)
+		for i, id := range ids[:n] {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			args = append(args, id)
+			b.WriteString("$" + strconv.Itoa(len(args)))
+		}
+		q := "SELECT " + eventColumns + " FROM events e JOIN feeds f ON f.id = e.feed_id WHERE e.id IN (" + b.String() + ")"
+		if !all {
+			args = append(args, orgID, string(focal.TLPRed))
+			q += fmt.Sprintf(" AND e.id IN (SELECT event_id FROM event_orgs WHERE org_id = $%d) AND e.tlp <> $%d", len(args)-1, len(args))
+		}
+		rows, err := s.rdb.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("events by id: %w", err)
+		}
+		for rows.Next() {
+			e, err := scanEvent(rows)
+			if err != nil {
+				rows.Close()
+				return nil, err
+			}
+			byID[e.ID] = e
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		ids = ids[n:]
+	}
+	out := make([]*focal.Event, 0, len(byID))
+	for _, id := range order {
+		if e := byID[id]; e != nil {
+			out = append(out, e)
+		}
+	}
+	return out, nil
 }
