@@ -50,8 +50,8 @@ func Chunks(f *Format, r io.Reader, run Run, size int, emit func(Chunk) error, r
 				if !f.IsComment(line) {
 					header++
 				}
-				if len(c.pre)+len(line)+1 <= MaxPreamble {
-					c.pre = append(append(c.pre, line...), '\n')
+				if len(c.pre)+len(line)+2 <= MaxPreamble {
+					c.pre = appendLine(c.pre, []byte(line))
 					c.preLines++
 					return nil
 				}
@@ -69,6 +69,17 @@ func Chunks(f *Format, r io.Reader, run Run, size int, emit func(Chunk) error, r
 		return c.total, err
 	}
 	return c.total, c.flush()
+}
+
+// appendLine appends line and a line end that Lines will strip back to
+// exactly line: a line that itself ends in '\r' (the input had "\r\r\n")
+// gets "\r\n", so the chunk's reader removes only that one.
+func appendLine(buf, line []byte) []byte {
+	buf = append(buf, line...)
+	if len(line) > 0 && line[len(line)-1] == '\r' {
+		buf = append(buf, '\r')
+	}
+	return append(buf, '\n')
 }
 
 type chunker struct {
@@ -92,7 +103,7 @@ func (c *chunker) add(n int, prefix []byte, sep byte, line []byte) error {
 	if sep != 0 {
 		c.buf = append(c.buf, sep)
 	}
-	c.buf = append(append(c.buf, line...), '\n')
+	c.buf = appendLine(c.buf, line)
 	c.lines++
 	if len(c.buf) >= c.size {
 		return c.flush()
