@@ -75,7 +75,7 @@ func TestDeps(t *testing.T) {
 		"github.com/nats-io/":   {"focal/internal/bus"},
 		"modernc.org/sqlite":    {"focal/internal/store"},
 		"github.com/jackc/pgx/": {"focal/internal/store"},
-		"github.com/emersion/":  {"focal/internal/mailin"},
+		"github.com/emersion/":  {"focal/internal/mailin", "focal/internal/notify"},
 		"github.com/gaissmai/":  {"focal/internal/lookup", "focal/internal/geoip"},
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
