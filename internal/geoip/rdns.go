@@ -159,7 +159,6 @@ func (r *Resolver) PTR(ctx context.Context, ip netip.Addr) (string, bool) {
 
 // query asks the server about ip, caches the answer and completes c.
 func (r *Resolver) query(ip netip.Addr, c *ptrCall) {
-	defer func() { <-r.sem }()
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.Timeout)
 	names, err := r.res.LookupAddr(ctx, ip.String())
 	cancel()
@@ -191,5 +190,8 @@ func (r *Resolver) query(ip netip.Addr, c *ptrCall) {
 		}
 	}
 	r.mu.Unlock()
+	// Free the slot before waking the callers, so a caller's next query
+	// finds it free.
+	<-r.sem
 	close(c.done)
 }
