@@ -139,6 +139,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 	if err := a.startCollectors(wctx); err != nil {
 		return err
 	}
+	a.startNotifier(wctx)
 	a.workers.Go(func() { a.refreshLookup(wctx, lookupVersion) })
 	a.workers.Go(func() { a.purgeSessions(wctx, time.Hour) })
 

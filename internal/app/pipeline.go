@@ -11,6 +11,8 @@ import (
 	"focal/internal/collect"
 	"focal/internal/geoip"
 	"focal/internal/live"
+	"focal/internal/notifier"
+	"focal/internal/notify"
 	"focal/internal/pipeline"
 	"focal/internal/store"
 )
@@ -125,4 +127,30 @@ func (a *App) rdns() func(netip.Addr) (string, bool) {
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
 	return func(ip netip.Addr) (string, bool) { return r.PTR(done, ip) }
+}
+
+// startNotifier runs the notification scheduler: digests are built and
+// queued when the team has an address (--team-email), and sent through
+// --smtp-relay when one is set (otherwise they wait in the queue).
+func (a *App) startNotifier(wctx context.Context) {
+	if a.Config.TeamEmail == "" {
+		a.Logger.Info("notifications off: set --team-email (and --smtp-relay) to send digests to organisations")
+		return
+	}
+	n := &notifier.Notifier{
+		Store:   a.Store,
+		Team:    notify.Team{Name: a.Config.TeamName, Email: a.Config.TeamEmail},
+		Webhook: &notify.Webhook{MaxAttempts: 1, Logger: a.Logger},
+		Logger:  a.Logger,
+	}
+	if r := a.Config.SMTPRelay; r.Addr != "" {
+		tlsMode := map[string]string{"starttls": notify.TLSStartTLS, "tls": notify.TLSImplicit, "none": notify.TLSNone}[r.TLS]
+		// The notifier retries with its own backoff; one attempt per tick
+		// keeps a dead relay from holding a tick for minutes.
+		n.Sender = &notify.Sender{Relay: r.Addr, TLS: tlsMode, Username: r.User, Password: r.Password, MaxAttempts: 1, Logger: a.Logger}
+		a.Logger.Info("sending notifications", "relay", r.String())
+	} else {
+		a.Logger.Info("notifications are queued but not sent: set --smtp-relay")
+	}
+	a.workers.Go(func() { n.Run(wctx) })
 }

@@ -45,9 +45,73 @@ type Config struct {
 	GeoIPASN        string // MMDB or ip-location-db CSV file of address → ASN
 	GeoIPCountry    string // MMDB file of address → country
 	RDNS            string // reverse DNS enrichment: "off", "on" or a server host:port
+	SMTPRelay       Relay  // outgoing mail relay for notifications; zero = mail stays queued
 	FeedDir         string // watched directory of feed files; "" = off
 	Workers         int    // pipeline workers in this process
 	IngestQueueMB   int64  // cap of the ingest stream in MiB
+}
+
+// Relay is an outgoing SMTP relay. Password never appears in String.
+type Relay struct {
+	Addr     string // host:port; "" = none
+	TLS      string // "starttls", "tls" (implicit) or "none"
+	User     string
+	Password string
+}
+
+// String renders the relay without its password.
+func (r Relay) String() string {
+	if r.Addr == "" {
+		return ""
+	}
+	u := r.Addr
+	if r.User != "" {
+		u = r.User + "@" + u
+	}
+	return u + " (" + r.TLS + ")"
+}
+
+// parseRelay reads "host:port" (STARTTLS) or
+// smtp://[user[:password]@]host:port[?tls=starttls|none] or
+// smtps://[user[:password]@]host:port (TLS from the first byte).
+func parseRelay(v string) (Relay, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return Relay{}, nil
+	}
+	if !strings.Contains(v, "://") {
+		if _, _, err := net.SplitHostPort(v); err != nil {
+			return Relay{}, fmt.Errorf("want host:port or smtp://user:password@host:port, got %q", v)
+		}
+		return Relay{Addr: v, TLS: "starttls"}, nil
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return Relay{}, errors.New("not a relay URL (smtp://user:password@host:port)")
+	}
+	r := Relay{Addr: u.Host, TLS: "starttls"}
+	switch u.Scheme {
+	case "smtp":
+		switch t := u.Query().Get("tls"); t {
+		case "", "starttls":
+		case "none":
+			r.TLS = "none"
+		default:
+			return Relay{}, fmt.Errorf("tls=%q: want starttls or none (or use smtps:// for TLS from the start)", t)
+		}
+	case "smtps":
+		r.TLS = "tls"
+	default:
+		return Relay{}, fmt.Errorf("scheme %q: want smtp or smtps", u.Scheme)
+	}
+	if _, _, err := net.SplitHostPort(r.Addr); err != nil {
+		return Relay{}, fmt.Errorf("want a host:port in the relay URL, got %q", u.Host)
+	}
+	if u.User != nil {
+		r.User = u.User.Username()
+		r.Password, _ = u.User.Password()
+	}
+	return r, nil
 }
 
 // Setting describes one configuration key.
@@ -176,6 +240,15 @@ var Settings = []Setting{
 				}
 			}
 			c.RDNS = v
+			return nil
+		}},
+	{Name: "smtp-relay", Env: "FOCAL_SMTP_RELAY", Usage: "outgoing mail relay for notifications: host:port (STARTTLS), smtp://user:password@host:port[?tls=none] or smtps://…; empty = notifications stay queued",
+		apply: func(c *Config, v string) error {
+			r, err := parseRelay(v)
+			if err != nil {
+				return err
+			}
+			c.SMTPRelay = r
 			return nil
 		}},
 	{Name: "feed-dir", Env: "FOCAL_FEED_DIR", Usage: "watched directory: a file dropped into DIR/FEED-NAME/ is ingested into that feed, then moved to DIR/FEED-NAME/done/ (or failed/); empty = off",

@@ -198,3 +198,29 @@ func TestSettingsDocumented(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRelay(t *testing.T) {
+	tests := []struct {
+		in   string
+		want Relay
+		bad  bool
+	}{
+		{"", Relay{}, false},
+		{"relay.example:587", Relay{Addr: "relay.example:587", TLS: "starttls"}, false},
+		{"smtp://cert:s3cret@relay.example:587", Relay{Addr: "relay.example:587", TLS: "starttls", User: "cert", Password: "s3cret"}, false},
+		{"smtp://127.0.0.1:25?tls=none", Relay{Addr: "127.0.0.1:25", TLS: "none"}, false},
+		{"smtps://cert:pw@relay.example:465", Relay{Addr: "relay.example:465", TLS: "tls", User: "cert", Password: "pw"}, false},
+		{"relay.example", Relay{}, true},
+		{"http://relay.example:25", Relay{}, true},
+		{"smtp://relay.example:25?tls=maybe", Relay{}, true},
+	}
+	for _, tt := range tests {
+		got, err := parseRelay(tt.in)
+		if (err != nil) != tt.bad || got != tt.want {
+			t.Errorf("parseRelay(%q) = %+v, %v; want %+v, error %v", tt.in, got, err, tt.want, tt.bad)
+		}
+		if strings.Contains(got.String(), "s3cret") {
+			t.Errorf("Relay.String() shows the password: %s", got)
+		}
+	}
+}
