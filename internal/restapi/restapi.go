@@ -100,6 +100,7 @@ func (a *API) Routes() []server.Route {
 		r("GET", "/api/v1/my/stream", focal.KindEvent, read, a.myStream),
 		r("GET", "/api/v1/events/stats", focal.KindEvent, read, a.eventStats),
 		r("GET", "/api/v1/events/{id}", focal.KindEvent, read, a.getEvent),
+		r("GET", "/api/v1/events/{id}/recipients", focal.KindEvent, read, a.eventRecipients),
 		r("GET", "/api/v1/formats", focal.KindFeed, read, a.listFormats),
 		r("GET", "/api/v1/feeds", focal.KindFeed, read, a.listFeeds),
 		r("POST", "/api/v1/feeds", focal.KindFeed, create, a.createFeed),

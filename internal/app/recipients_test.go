@@ -1,0 +1,76 @@
+package app_test
+
+import (
+	"context"
+	"net/http"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"focal/internal/focal"
+	"focal/internal/notify"
+)
+
+// TestEventRecipients checks the "who will receive this" preview: the
+// organisations an event concerns, why, and what each policy decides.
+func TestEventRecipients(t *testing.T) {
+	a := mustRun(t)
+	sys := focal.NewContextWithPrincipal(context.Background(), focal.System())
+	isp := &focal.Organisation{Name: "Alpha ISP", Sector: "isp", Country: "FR", ASNs: []uint32{64500},
+		Networks: []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")}, Contacts: []focal.Contact{{Email: "abuse@alpha.example", Role: "abuse"}}}
+	bank := &focal.Organisation{Name: "Bravo Bank", Sector: "banking", Country: "FR",
+		Networks: []netip.Prefix{netip.MustParsePrefix("192.0.2.128/25")}, Contacts: []focal.Contact{{Email: "soc@bravo.example", Role: "abuse"}}}
+	for _, o := range []*focal.Organisation{isp, bank} {
+		if err := a.Store.CreateOrganisation(sys, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The bank wants phishing only.
+	if err := a.Store.SetNotifyPolicy(sys, bank.ID, &notify.Policy{Classes: []string{"fraud"}, Recipients: []string{"soc@bravo.example"}}); err != nil {
+		t.Fatal(err)
+	}
+	waitForLookup(t, a, netip.MustParseAddr("192.0.2.200"), bank.ID)
+	fd := &focal.FeedDef{Name: "bf", Format: "iplist", Enabled: true, Options: map[string]string{"class": "intrusion-attempts", "type": "brute-force"}}
+	if err := a.Store.CreateFeed(sys, fd); err != nil {
+		t.Fatal(err)
+	}
+	ingestAndWait(t, a, fd, "192.0.2.200\n")
+	events, _, err := a.Store.Events(sys, focal.EventFilter{Limit: 1})
+	if err != nil || len(events) != 1 {
+		t.Fatalf("events = %v, %v", events, err)
+	}
+	analyst := userToken(t, a, "ana", focal.RoleAnalyst, 0)
+	status, _, body := apiCall(t, a, analyst, "GET", "/api/v1/events/"+itoa(events[0].ID)+"/recipients", nil)
+	if status != http.StatusOK {
+		t.Fatalf("recipients = %d %s", status, body)
+	}
+	res := decodeJSON[struct {
+		Recipients []struct {
+			Org        string   `json:"org"`
+			Matched    []string `json:"matched"`
+			Notify     bool     `json:"notify"`
+			Reason     string   `json:"reason"`
+			Recipients []string `json:"recipients"`
+			Policy     string   `json:"policy"`
+		} `json:"recipients"`
+	}](t, body)
+	got := map[string]int{}
+	for i, r := range res.Recipients {
+		got[r.Org] = i
+	}
+	if len(res.Recipients) != 2 {
+		t.Fatalf("recipients %s; want both organisations (the ISP's /24 and the bank's /25)", body)
+	}
+	alpha, bravo := res.Recipients[got["Alpha ISP"]], res.Recipients[got["Bravo Bank"]]
+	if !alpha.Notify || alpha.Policy != "default" || len(alpha.Recipients) != 1 || alpha.Recipients[0] != "abuse@alpha.example" ||
+		!strings.Contains(strings.Join(alpha.Matched, " "), "192.0.2.200") {
+		t.Errorf("Alpha: %+v; want notified by its default policy because of its network", alpha)
+	}
+	if bravo.Notify || bravo.Policy != "set" || bravo.Reason == "" {
+		t.Errorf("Bravo: %+v; want not notified (it wants fraud only), with the reason", bravo)
+	}
+	constituent := userToken(t, a, "alpha", focal.RoleConstituent, isp.ID)
+	if status, _, _ := apiCall(t, a, constituent, "GET", "/api/v1/events/"+itoa(events[0].ID)+"/recipients", nil); status != http.StatusForbidden {
+		t.Errorf("a constituent asking who receives an event = %d, want 403", status)
+	}
+}
