@@ -26,8 +26,14 @@ type sseEvent struct {
 // and sends what it reads to the channel until the stream ends.
 func follow(t *testing.T, a *app.App, token, last string) (<-chan sseEvent, func()) {
 	t.Helper()
+	return followFor(t, a, token, last, 30*time.Second)
+}
+
+// followFor is follow with the stream ending after d.
+func followFor(t *testing.T, a *app.App, token, last string, d time.Duration) (<-chan sseEvent, func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	req, err := http.NewRequestWithContext(ctx, "GET", a.URL()+"/api/v1/my/stream?duration=30s", nil)
+	req, err := http.NewRequestWithContext(ctx, "GET", a.URL()+"/api/v1/my/stream?duration="+d.String(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
