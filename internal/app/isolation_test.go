@@ -14,15 +14,18 @@ import (
 	"time"
 
 	"focal/internal/focal"
+	"focal/internal/notifier"
+	"focal/internal/notify"
+	"focal/internal/notify/notifytest"
 	"focal/internal/pipeline"
 )
 
 // TestOrganisationIsolation builds a constituency of 200 organisations,
 // each holding one random /24 of 198.18.0.0/15 (none overlapping), feeds
 // 100,000 distinct addresses of that range through the pipeline, and
-// checks that for every organisation the live stream, the API listing
-// (paged) and the CSV export hold exactly the events of its own network:
-// no more, no fewer.
+// checks that for every organisation the live stream, the e-mail digests,
+// the API listing (paged) and the CSV export hold exactly the events of
+// its own network: no more, no fewer.
 func TestOrganisationIsolation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("isolation test skipped in -short mode")
@@ -44,7 +47,8 @@ func TestOrganisationIsolation(t *testing.T) {
 	owner := map[int]*member{} // /24 index -> member
 	for i, n := range nets {
 		p := netip.PrefixFrom(netip.AddrFrom4([4]byte{198, 18 + byte(n>>8), byte(n), 0}), 24)
-		o := &focal.Organisation{Name: fmt.Sprintf("Org %03d", i), Sector: "isp", Country: "FR", Networks: []netip.Prefix{p}}
+		o := &focal.Organisation{Name: fmt.Sprintf("Org %03d", i), Sector: "isp", Country: "FR", Networks: []netip.Prefix{p},
+			Contacts: []focal.Contact{{Email: fmt.Sprintf("abuse@org%03d.example", i), Role: "abuse"}}}
 		if err := a.Store.CreateOrganisation(sys, o); err != nil {
 			t.Fatal(err)
 		}
@@ -117,6 +121,32 @@ func TestOrganisationIsolation(t *testing.T) {
 		stop()
 	}
 
+	// Digests: one notifier run sends each organisation its events.
+	relay := &notifytest.Relay{}
+	relay.Start(t, "127.0.0.1:0")
+	n := &notifier.Notifier{Store: a.Store, Team: notify.Team{Name: "CERT-TEST", Email: "cert@cert.example"},
+		Sender: &notify.Sender{Relay: relay.Addr, TLS: notify.TLSNone, MaxAttempts: 1}, Holder: "isolation-test"}
+	for range 3 {
+		if err := n.Tick(sys); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mailed := map[string]map[string]bool{}
+	for _, d := range relay.Got() {
+		ips, _, err := notifytest.CSVIPs(d.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, to := range d.To {
+			if mailed[to] == nil {
+				mailed[to] = map[string]bool{}
+			}
+			for _, ip := range ips {
+				mailed[to][ip] = true
+			}
+		}
+	}
+
 	now := time.Now().UTC()
 	window := "since=" + now.AddDate(0, 0, -1).Format(time.DateOnly) + "&until=" + now.AddDate(0, 0, 1).Format(time.DateOnly)
 	total := 0
@@ -142,6 +172,7 @@ func TestOrganisationIsolation(t *testing.T) {
 			}
 		}
 		check("stream", got[i])
+		check("e-mail digest", mailed[m.org.Contacts[0].Email])
 
 		listed := map[string]bool{}
 		cursor := ""

@@ -4,11 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"encoding/csv"
-	"errors"
 	"io"
-	"log"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -18,126 +14,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/emersion/go-message/mail"
 	"github.com/emersion/go-smtp"
 
 	"focal/internal/focal"
 	"focal/internal/notify"
+	"focal/internal/notify/notifytest"
 	"focal/internal/store"
 	"focal/internal/store/storetest"
 )
-
-// relay is an in-process SMTP relay built with go-smtp. rcptErr, when
-// set, answers RCPT TO.
-type relay struct {
-	addr string
-
-	mu        sync.Mutex
-	rcptErr   func(to string) error
-	sessions  int
-	delivered []delivery
-}
-
-type delivery struct {
-	from string
-	to   []string
-	data []byte
-}
-
-// start serves the relay on addr ("127.0.0.1:0" for any port) until the
-// test ends.
-func (r *relay) start(t *testing.T, addr string) {
-	t.Helper()
-	s := smtp.NewServer(smtp.BackendFunc(func(*smtp.Conn) (smtp.Session, error) {
-		r.mu.Lock()
-		r.sessions++
-		r.mu.Unlock()
-		return &session{relay: r}, nil
-	}))
-	s.Domain = "relay.test"
-	s.AllowInsecureAuth = true
-	s.ErrorLog = log.New(io.Discard, "", 0)
-	s.ReadTimeout, s.WriteTimeout = 10*time.Second, 10*time.Second
-	l, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.addr = l.Addr().String()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := s.Serve(l); err != nil && !errors.Is(err, smtp.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-			t.Errorf("smtp server: %v", err)
-		}
-	}()
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("close smtp server: %v", err)
-		}
-		<-done
-	})
-}
-
-func (r *relay) got() []delivery {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.delivered)
-}
-
-func (r *relay) sessionCount() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.sessions
-}
-
-type session struct {
-	relay *relay
-	from  string
-	to    []string
-}
-
-func (s *session) Mail(from string, _ *smtp.MailOptions) error { s.from = from; return nil }
-
-func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
-	s.relay.mu.Lock()
-	f := s.relay.rcptErr
-	s.relay.mu.Unlock()
-	if f != nil {
-		if err := f(to); err != nil {
-			return err
-		}
-	}
-	s.to = append(s.to, to)
-	return nil
-}
-
-func (s *session) Data(r io.Reader) error {
-	b, err := io.ReadAll(r)
-	if err != nil {
-		return err
-	}
-	s.relay.mu.Lock()
-	s.relay.delivered = append(s.relay.delivered, delivery{from: s.from, to: slices.Clone(s.to), data: b})
-	s.relay.mu.Unlock()
-	return nil
-}
-
-func (s *session) Reset()        { s.from, s.to = "", nil }
-func (s *session) Logout() error { return nil }
-
-// closedAddr returns a local address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
 
 // fixture is a store with two organisations and a notifier over it.
 type fixture struct {
@@ -235,57 +119,26 @@ func (f *fixture) notifications(t *testing.T, org int64) []*store.Notification {
 
 // csvIPs returns the source IPs of a delivered digest's CSV attachment,
 // sorted, and its subject.
-func csvIPs(t *testing.T, raw []byte) (ips []string, subject string) {
+func csvIPs(t *testing.T, raw []byte) ([]string, string) {
 	t.Helper()
-	r, err := mail.CreateReader(bytes.NewReader(raw))
+	ips, subject, err := notifytest.CSVIPs(raw)
 	if err != nil {
-		t.Fatalf("read message: %v", err)
+		t.Fatal(err)
 	}
-	subject, _ = r.Header.Subject()
-	found := false
-	for {
-		p, err := r.NextPart()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			t.Fatalf("read part: %v", err)
-		}
-		h, ok := p.Header.(*mail.AttachmentHeader)
-		if !ok {
-			continue
-		}
-		if name, _ := h.Filename(); !strings.HasSuffix(name, ".csv") {
-			continue
-		}
-		found = true
-		recs, err := csv.NewReader(p.Body).ReadAll()
-		if err != nil {
-			t.Fatalf("read CSV: %v", err)
-		}
-		col := slices.Index(recs[0], "source_ip")
-		for _, rec := range recs[1:] {
-			ips = append(ips, rec[col])
-		}
-	}
-	if !found {
-		t.Fatal("no CSV attachment")
-	}
-	slices.Sort(ips)
 	return ips, subject
 }
 
 func TestDigests(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		r := &relay{}
-		r.start(t, "127.0.0.1:0")
-		f := newFixture(t, s, r.addr)
+		r := &notifytest.Relay{}
+		r.Start(t, "127.0.0.1:0")
+		f := newFixture(t, s, r.Addr)
 		f.commit(t, f.a.ID, focal.TLPAmber, "192.0.2.1", "192.0.2.2")
 		red := f.commit(t, f.a.ID, focal.TLPRed, "192.0.2.66")
 		f.commit(t, f.b.ID, focal.TLPGreen, "198.51.100.1")
 		f.tick(t)
 
-		got := r.got()
+		got := r.Got()
 		if len(got) != 2 {
 			t.Fatalf("delivered %d messages, want one digest per organisation", len(got))
 		}
@@ -298,15 +151,15 @@ func TestDigests(t *testing.T) {
 			"soc@bravo.example":   {"soc@bravo.example", "noc@bravo.example"},
 		}
 		for _, d := range got {
-			ips, subject := csvIPs(t, d.data)
-			if !slices.Equal(ips, want[d.to[0]]) {
-				t.Errorf("digest to %v carries %v, want %v", d.to, ips, want[d.to[0]])
+			ips, subject := csvIPs(t, d.Data)
+			if !slices.Equal(ips, want[d.To[0]]) {
+				t.Errorf("digest to %v carries %v, want %v", d.To, ips, want[d.To[0]])
 			}
-			if !slices.Equal(d.to, rcpts[d.to[0]]) {
-				t.Errorf("digest went to %v, want %v", d.to, rcpts[d.to[0]])
+			if !slices.Equal(d.To, rcpts[d.To[0]]) {
+				t.Errorf("digest went to %v, want %v", d.To, rcpts[d.To[0]])
 			}
-			if d.from != "cert@cert.example" {
-				t.Errorf("envelope sender = %q, want the team's", d.from)
+			if d.From != "cert@cert.example" {
+				t.Errorf("envelope sender = %q, want the team's", d.From)
 			}
 			if !strings.Contains(subject, "TLP:") {
 				t.Errorf("subject %q has no TLP label", subject)
@@ -326,7 +179,7 @@ func TestDigests(t *testing.T) {
 		// Nothing new: nothing sent.
 		f.now = f.now.Add(time.Minute)
 		f.tick(t)
-		if n := len(r.got()); n != 2 {
+		if n := len(r.Got()); n != 2 {
 			t.Fatalf("after a second tick %d messages delivered, want still 2", n)
 		}
 
@@ -335,12 +188,12 @@ func TestDigests(t *testing.T) {
 		f.commit(t, f.a.ID, focal.TLPRed, "192.0.2.67")
 		f.now = f.now.Add(time.Minute)
 		f.tick(t)
-		got = r.got()
+		got = r.Got()
 		if len(got) != 3 {
 			t.Fatalf("delivered %d messages, want 3", len(got))
 		}
-		if ips, _ := csvIPs(t, got[2].data); !slices.Equal(ips, []string{"192.0.2.3"}) || got[2].to[0] != "abuse@alpha.example" {
-			t.Errorf("third digest to %v carries %v, want only 192.0.2.3 to Alpha", got[2].to, ips)
+		if ips, _ := csvIPs(t, got[2].Data); !slices.Equal(ips, []string{"192.0.2.3"}) || got[2].To[0] != "abuse@alpha.example" {
+			t.Errorf("third digest to %v carries %v, want only 192.0.2.3 to Alpha", got[2].To, ips)
 		}
 		// TLP:RED events are never queued.
 		for _, n := range append(f.notifications(t, f.a.ID), f.notifications(t, f.b.ID)...) {
@@ -359,9 +212,9 @@ func TestDigests(t *testing.T) {
 
 func TestSchedule(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		r := &relay{}
-		r.start(t, "127.0.0.1:0")
-		f := newFixture(t, s, r.addr)
+		r := &notifytest.Relay{}
+		r.Start(t, "127.0.0.1:0")
+		f := newFixture(t, s, r.Addr)
 		p := &notify.Policy{Schedule: notify.ScheduleHourly, Recipients: []string{"soc@bravo.example"}}
 		if err := s.SetNotifyPolicy(sysCtx(), f.b.ID, p); err != nil {
 			t.Fatal(err)
@@ -370,12 +223,12 @@ func TestSchedule(t *testing.T) {
 		f.commit(t, f.b.ID, focal.TLPAmber, "198.51.100.1")
 		f.now = f.now.Add(30 * time.Minute)
 		f.tick(t)
-		if n := len(r.got()); n != 0 {
+		if n := len(r.Got()); n != 0 {
 			t.Fatalf("hourly: %d messages within the hour, want 0", n)
 		}
 		f.now = f.now.Add(31 * time.Minute)
 		f.tick(t)
-		if got := r.got(); len(got) != 1 || got[0].to[0] != "soc@bravo.example" {
+		if got := r.Got(); len(got) != 1 || got[0].To[0] != "soc@bravo.example" {
 			t.Fatalf("hourly: after the hour delivered %d, want Bravo's digest", len(got))
 		}
 	})
@@ -383,7 +236,7 @@ func TestSchedule(t *testing.T) {
 
 func TestRelayDownThenUp(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		addr := closedAddr(t)
+		addr := notifytest.ClosedAddr(t)
 		f := newFixture(t, s, addr)
 		f.commit(t, f.a.ID, focal.TLPAmber, "192.0.2.1")
 		f.n.RetryBackoff = time.Minute
@@ -412,34 +265,34 @@ func TestRelayDownThenUp(t *testing.T) {
 			t.Errorf("incidents = %+v; want one about Alpha", incs)
 		}
 		// The relay comes back: delivered.
-		r := &relay{}
-		r.start(t, addr)
+		r := &notifytest.Relay{}
+		r.Start(t, addr)
 		f.now = f.now.Add(3 * time.Minute)
 		f.tick(t)
 		ns = f.notifications(t, f.a.ID)
-		if ns[0].State != store.NotificationSent || ns[0].Attempts != 3 || len(r.got()) != 1 {
-			t.Fatalf("after the relay is back = %+v, %d delivered; want sent after 3 attempts", ns[0], len(r.got()))
+		if ns[0].State != store.NotificationSent || ns[0].Attempts != 3 || len(r.Got()) != 1 {
+			t.Fatalf("after the relay is back = %+v, %d delivered; want sent after 3 attempts", ns[0], len(r.Got()))
 		}
 	})
 }
 
 func TestPermanentFailure(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		r := &relay{rcptErr: func(string) error {
+		r := &notifytest.Relay{RcptErr: func(string) error {
 			return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
 		}}
-		r.start(t, "127.0.0.1:0")
-		f := newFixture(t, s, r.addr)
+		r.Start(t, "127.0.0.1:0")
+		f := newFixture(t, s, r.Addr)
 		f.commit(t, f.a.ID, focal.TLPAmber, "192.0.2.1")
 		f.tick(t)
 		ns := f.notifications(t, f.a.ID)
 		if len(ns) != 1 || ns[0].State != store.NotificationFailed || !strings.Contains(ns[0].LastError, "550") {
 			t.Fatalf("after a 550 = %+v; want failed", ns)
 		}
-		sessions := r.sessionCount()
+		sessions := r.Sessions()
 		f.now = f.now.Add(24 * time.Hour)
 		f.tick(t)
-		if r.sessionCount() != sessions {
+		if r.Sessions() != sessions {
 			t.Errorf("a failed message was tried again")
 		}
 	})
@@ -447,7 +300,7 @@ func TestPermanentFailure(t *testing.T) {
 
 func TestNoSenderLeavesQueued(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		f := newFixture(t, s, closedAddr(t))
+		f := newFixture(t, s, notifytest.ClosedAddr(t))
 		f.n.Sender = nil
 		f.commit(t, f.b.ID, focal.TLPAmber, "198.51.100.1")
 		f.tick(t)
@@ -482,7 +335,7 @@ func TestWebhook(t *testing.T) {
 			mu.Unlock()
 		}))
 		defer srv.Close()
-		f := newFixture(t, s, closedAddr(t))
+		f := newFixture(t, s, notifytest.ClosedAddr(t))
 		f.n.Webhook = &notify.Webhook{Client: srv.Client(), MaxAttempts: 1}
 		const secret = "0123456789abcdef-secret"
 		p := &notify.Policy{Channel: notify.ChannelWebhook, Schedule: notify.ScheduleImmediate, WebhookURL: srv.URL + "/hook", WebhookSecret: secret}
@@ -504,9 +357,9 @@ func TestWebhook(t *testing.T) {
 
 func TestImmediateClasses(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		r := &relay{}
-		r.start(t, "127.0.0.1:0")
-		f := newFixture(t, s, r.addr)
+		r := &notifytest.Relay{}
+		r.Start(t, "127.0.0.1:0")
+		f := newFixture(t, s, r.Addr)
 		p := &notify.Policy{Channel: notify.ChannelImmediate, Schedule: notify.ScheduleDaily,
 			Immediate: []string{"malicious-code"}, Recipients: []string{"soc@bravo.example"}}
 		if err := s.SetNotifyPolicy(sysCtx(), f.b.ID, p); err != nil {
@@ -518,20 +371,20 @@ func TestImmediateClasses(t *testing.T) {
 		f.commit(t, f.b.ID, focal.TLPAmber, "198.51.100.2")
 		f.now = f.now.Add(time.Minute)
 		f.tick(t)
-		got := r.got()
+		got := r.Got()
 		if len(got) != 1 {
 			t.Fatalf("delivered %d, want the immediate class at once", len(got))
 		}
-		if ips, _ := csvIPs(t, got[0].data); !slices.Equal(ips, []string{"198.51.100.2"}) {
+		if ips, _ := csvIPs(t, got[0].Data); !slices.Equal(ips, []string{"198.51.100.2"}) {
 			t.Errorf("immediate message carries %v, want only the malicious-code event", ips)
 		}
 		f.now = f.now.Add(24 * time.Hour)
 		f.tick(t)
-		got = r.got()
+		got = r.Got()
 		if len(got) != 2 {
 			t.Fatalf("delivered %d, want the daily digest too", len(got))
 		}
-		if ips, _ := csvIPs(t, got[1].data); !slices.Equal(ips, []string{"198.51.100.1"}) {
+		if ips, _ := csvIPs(t, got[1].Data); !slices.Equal(ips, []string{"198.51.100.1"}) {
 			t.Errorf("daily digest carries %v, want the rest", ips)
 		}
 	})
