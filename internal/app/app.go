@@ -29,6 +29,7 @@ import (
 	"focal/internal/live"
 	"focal/internal/lookup"
 	"focal/internal/mailin"
+	"focal/internal/notifier"
 	"focal/internal/pipeline"
 	"focal/internal/restapi"
 	"focal/internal/server"
@@ -59,9 +60,10 @@ type App struct {
 	Lookup   *lookup.Holder // the constituency lookup table, rebuilt on change
 	Mail     *mailin.Server // the SMTP intake, when --smtp-addr is set
 	Pipeline *pipeline.Pipeline
-	Live     *live.Hub        // new events per organisation, for live streams
-	GeoIP    *geoip.Holder    // enrichment databases, when --geoip-* are set
-	geo      pipeline.GeoFunc // enrichment, when --geoip-* are set
+	Live     *live.Hub          // new events per organisation, for live streams
+	Notifier *notifier.Notifier // notification scheduler, when --team-email is set
+	GeoIP    *geoip.Holder      // enrichment databases, when --geoip-* are set
+	geo      pipeline.GeoFunc   // enrichment, when --geoip-* are set
 
 	rebuild chan struct{}
 	stop    context.CancelFunc // stops background workers

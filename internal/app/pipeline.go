@@ -152,5 +152,6 @@ func (a *App) startNotifier(wctx context.Context) {
 	} else {
 		a.Logger.Info("notifications are queued but not sent: set --smtp-relay")
 	}
+	a.Notifier = n
 	a.workers.Go(func() { n.Run(wctx) })
 }

@@ -12,6 +12,7 @@ import (
 	"focal/internal/app"
 	"focal/internal/config"
 	"focal/internal/demo"
+	"focal/internal/notify"
 )
 
 // demoMarker is the file that marks a data directory as a demo's, so demo
@@ -41,6 +42,17 @@ func runDemo(ctx context.Context, env Env, fs *flag.FlagSet, args []string) erro
 	if err := os.WriteFile(filepath.Join(cfg.DataDir, demoMarker), []byte("created by focal demo; removed and recreated at each start\n"), 0o600); err != nil {
 		return fmt.Errorf("data directory %s: %w (set --data or FOCAL_DATA)", cfg.DataDir, err)
 	}
+	// Notifications go to a local mail sink that keeps each message as a
+	// file in DATA/outbox, so digests can be read without a mail server.
+	sink := &notify.Sink{Dir: filepath.Join(cfg.DataDir, "outbox")}
+	if err := sink.Start(); err != nil {
+		return err
+	}
+	defer sink.Close()
+	if cfg.TeamEmail == "" {
+		cfg.TeamName, cfg.TeamEmail = "CERT-DEMO", "cert@cert-demo.example"
+	}
+	cfg.SMTPRelay = config.Relay{Addr: sink.Addr, TLS: "none"}
 	logger := NewLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel)
 	a := app.New(cfg, logger)
 	var res demo.Result
@@ -62,13 +74,20 @@ func runDemo(ctx context.Context, env Env, fs *flag.FlagSet, args []string) erro
 		}
 		return errors.Join(err, a.Close())
 	}
+	// Send the first digests at once rather than at the next tick.
+	if a.Notifier != nil {
+		if err := a.Notifier.Tick(ctx); err != nil {
+			logger.Warn("notifications", "err", err)
+		}
+	}
 	// Check the alert rules at once rather than at the next tick, so the
 	// incident they open is there when the newcomer looks.
 	if _, err := (&alert.Evaluator{Store: a.Store, Logger: logger}).Check(ctx); err != nil {
 		logger.Warn("alert rules", "err", err)
 	}
-	fmt.Fprintf(env.Stdout, "  Sample feeds loaded: %d, one per format, %d events, %d matched to the organisations: %s/events\n\n",
+	fmt.Fprintf(env.Stdout, "  Sample feeds loaded: %d, one per format, %d events, %d matched to the organisations: %s/events\n",
 		fr.Feeds, fr.Events, fr.Matched, a.URL())
+	fmt.Fprintf(env.Stdout, "  Notification digests to the organisations are kept as .eml files in %s\n\n", sink.Dir)
 	<-ctx.Done()
 	logger.Info("shutting down", "timeout", cfg.ShutdownTimeout.String())
 	return a.Close()

@@ -84,9 +84,15 @@ func Seed(ctx context.Context, st *store.Store) (Result, error) {
 	orgIDs := map[string]int64{}
 	var orgNames []string
 	for _, d := range constituency {
+		// Network operators take their notifications as they come; the
+		// others a digest a day.
+		schedule := "daily"
+		if d.sector == "isp" || d.sector == "hosting" {
+			schedule = "immediate"
+		}
 		o := &focal.Organisation{Name: d.name, Sector: d.sector, Country: d.country, ASNs: d.asns, Domains: d.domains,
 			Contacts: []focal.Contact{{Email: d.abuse, Role: "abuse", Language: d.lang}},
-			Notify:   focal.NotifyPrefs{Schedule: "daily", Language: d.lang}}
+			Notify:   focal.NotifyPrefs{Schedule: schedule, Language: d.lang}}
 		if sec, ok := focal.LookupSector(d.sector); ok {
 			o.CriticalInfra = sec.Critical
 		}
