@@ -73,6 +73,8 @@ var (
 	myRead    = expect{"*": forbid, "anonymous": unauth, "constituent": ok, "constituent-other": ok}
 	feedRead  = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok, "analyst": ok, "coordinator-readonly": ok}
 	feedWrite = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "analyst": ok}
+	// The notification log: coordinators and handlers, who send them.
+	notificationRead = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok, "coordinator-readonly": ok}
 )
 
 func with(e expect, overrides expect) expect {
@@ -150,6 +152,14 @@ var matrix = map[string]expect{
 	"PUT /api/v1/alert-rules/{id}":       feedWrite,
 	"DELETE /api/v1/alert-rules/{id}":    with(feedWrite, expect{"coordinator": noBody, "analyst": noBody}),
 
+	// The constituent portal: an organisation gives feedback on its own
+	// events (another's is not found) and reads the notifications sent to
+	// it; coordinators and handlers read every organisation's.
+	"GET /api/v1/events/{id}/feedback":    with(eventRead, expect{"constituent-other": notFound}),
+	"PUT /api/v1/my/events/{id}/feedback": expect{"*": forbid, "anonymous": unauth, "constituent": ok, "constituent-other": notFound},
+	"GET /api/v1/my/notifications":        myRead,
+	"GET /api/v1/notifications":           notificationRead,
+
 	// The web UI: an anonymous GET is redirected to the login page, an
 	// anonymous POST gets 401; a successful form answers 303.
 	"GET /static/{hash}/{name}":       public,
@@ -199,6 +209,9 @@ var matrix = map[string]expect{
 	// Watch and warning in the UI follows the API's rules.
 	"GET /events":                   with(eventRead, expect{"anonymous": see}),
 	"GET /events/{id}":              with(eventRead, expect{"anonymous": see, "constituent-other": notFound}),
+	"POST /events/{id}/feedback":    expect{"*": forbid, "anonymous": unauth, "constituent": see, "constituent-other": notFound},
+	"GET /notifications":            with(notificationRead, expect{"anonymous": see, "constituent": ok, "constituent-other": ok}),
+	"GET /notifications/{id}":       with(notificationRead, expect{"anonymous": see, "constituent": ok, "constituent-other": notFound}),
 	"GET /feeds":                    with(feedRead, expect{"anonymous": see}),
 	"GET /feeds/new":                with(feedWrite, expect{"anonymous": see}),
 	"POST /feeds":                   with(feedWrite, expect{"coordinator": see, "analyst": see}),
@@ -510,6 +523,8 @@ func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route
 		body = "rows=0&save=1"
 	case rt.Path == "/incidents" && rt.Method == "POST":
 		body = "title=Report+" + unique + "&classification=fraud%2Fphishing&tlp=AMBER"
+	case isPortalRoute(rt.Path):
+		path, body = portalFixture(t, st, sys, rt, target, unique)
 	case isWatchRoute(rt.Path):
 		path, body = watchFixture(t, st, sys, rt, unique)
 	case rt.Path == "/{$}":

@@ -1,9 +1,10 @@
 // Package restapi is focal's JSON API under /api/v1: organisations, users,
 // the constituency lookup, incidents, the watch-and-warning pipeline
-// (events, feeds, their runs, ingest, alert rules), and the OpenAPI 3
-// document that describes them
-// (/api/v1/openapi.json, checked against the routes by a test). Errors are
-// RFC 9457 problem details. Request bodies are JSON objects; unknown fields
+// (events, feeds, their runs, ingest, alert rules), the constituent
+// portal (an organisation's own events, stream, feedback on its events and
+// the notifications sent to it), and the OpenAPI 3 document that describes
+// them (/api/v1/openapi.json, checked against the routes by a test). Errors
+// are RFC 9457 problem details. Request bodies are JSON objects; unknown fields
 // are rejected with the field named.
 package restapi
 
@@ -101,6 +102,13 @@ func (a *API) Routes() []server.Route {
 		r("GET", "/api/v1/events/stats", focal.KindEvent, read, a.eventStats),
 		r("GET", "/api/v1/events/{id}", focal.KindEvent, read, a.getEvent),
 		r("GET", "/api/v1/events/{id}/recipients", focal.KindEvent, read, a.eventRecipients),
+		// The constituent portal: feedback on an organisation's own events
+		// (the store allows only its constituents to give it, with a token
+		// that may write) and the log of notifications sent to it.
+		r("GET", "/api/v1/events/{id}/feedback", focal.KindEvent, read, a.eventFeedback),
+		r("PUT", "/api/v1/my/events/{id}/feedback", focal.KindEvent, read, a.putMyFeedback),
+		r("GET", "/api/v1/my/notifications", focal.KindOrganisation, read, a.myNotifications),
+		r("GET", "/api/v1/notifications", focal.KindOrganisation, read, a.listNotifications),
 		r("GET", "/api/v1/formats", focal.KindFeed, read, a.listFormats),
 		r("GET", "/api/v1/feeds", focal.KindFeed, read, a.listFeeds),
 		r("POST", "/api/v1/feeds", focal.KindFeed, create, a.createFeed),

@@ -544,11 +544,19 @@ type eventDetailPage struct {
 	Endpoints []endpointFacts
 	Orgs      []orgLink
 	FeedURL   string // "" when the caller may not read feeds
+	// Feedback is the organisations' feedback on the event (feedback.go).
+	Feedback feedbackSection
 }
 
 // eventDetail serves GET /events/{id}: every field of one event, with the
 // input line it came from.
 func (h *handlers) eventDetail(w http.ResponseWriter, r *http.Request) {
+	h.renderEvent(w, r, http.StatusOK, nil)
+}
+
+// renderEvent shows the page of event {id} with status; posted, when not
+// nil, is a refused feedback form to show again.
+func (h *handlers) renderEvent(w http.ResponseWriter, r *http.Request, status int, posted *feedbackForm) {
 	ctx := r.Context()
 	id, err := pathID(r)
 	if err != nil {
@@ -605,7 +613,11 @@ func (h *handlers) eventDetail(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	h.render(w, r, http.StatusOK, "event_detail", page)
+	if page.Feedback, err = h.eventFeedbackSection(ctx, p, e, names, posted); err != nil {
+		h.error(w, r, err)
+		return
+	}
+	h.render(w, r, status, "event_detail", page)
 }
 
 // incidentEventsShown bounds the linked events an incident's page lists.

@@ -27,6 +27,7 @@ func navFor(p focal.Principal, path string) []navItem {
 		{"Quarantine", "/quarantine", focal.KindIncident, focal.ActionUpdate},
 		{"SLA", "/sla", focal.KindIncident, ""},
 		{"Events", "/events", focal.KindEvent, ""},
+		{"Notifications", notificationsPath, focal.KindOrganisation, ""},
 		{"Feeds", "/feeds", focal.KindFeed, ""},
 		{"Organisations", "/organisations", focal.KindOrganisation, ""},
 		{"Users", "/users", focal.KindUser, ""},
@@ -46,6 +47,10 @@ func navFor(p focal.Principal, path string) []navItem {
 			action = focal.ActionRead
 		}
 		if focal.Authorize(p, action, focal.Resource{Kind: e.kind, OwnerID: p.UserID}) != nil {
+			continue
+		}
+		// The notification log is narrower than its kind.
+		if e.path == notificationsPath && !focal.MayReadNotifications(p) {
 			continue
 		}
 		current := path == e.path || (e.path != "/" && strings.HasPrefix(path, e.path+"/"))

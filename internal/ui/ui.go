@@ -4,7 +4,8 @@
 // account, the audit log, the public report form, incident handling
 // (the list and triage queue, an incident's page, handling metrics) and
 // watch and warning (the events explorer, feeds with their runs and
-// uploads, alert rules).
+// uploads, alert rules), and the constituent portal (feedback on an
+// organisation's events, the log of notifications sent).
 //
 // The contract:
 //   - Every route is a server.Route with a Kind and an Action, checked by
@@ -219,6 +220,13 @@ func (u *UI) Routes() []server.Route {
 		// analysts, read by handlers.
 		r("GET", "/events", focal.KindEvent, read, h.events),
 		r("GET", "/events/{id}", focal.KindEvent, read, h.eventDetail),
+		// The constituent portal: feedback on an organisation's own events
+		// (the store allows only its constituents, with a session or a
+		// token that may write), and the log of notifications sent
+		// (coordinators, handlers, an organisation its own).
+		r("POST", "/events/{id}/feedback", focal.KindEvent, read, h.eventFeedbackPost),
+		r("GET", "/notifications", focal.KindOrganisation, read, h.notifications),
+		r("GET", "/notifications/{id}", focal.KindOrganisation, read, h.notificationDetail),
 		r("GET", "/feeds", focal.KindFeed, read, h.feedList),
 		r("GET", "/feeds/new", focal.KindFeed, create, h.feedNew),
 		r("POST", "/feeds", focal.KindFeed, create, h.feedCreate),
