@@ -47,6 +47,10 @@ type App struct {
 	// Prepare, if set, runs after the store and bus are open and before
 	// anything is served (demo seeds its data set here).
 	Prepare func(ctx context.Context, a *App) error
+	// AfterCommit, if set, is called in the pipeline worker after each
+	// committed batch, before it is published to live streams
+	// (benchmarks time delivery from here).
+	AfterCommit func(b *store.EventBatch, r *store.CommitResult)
 	// Headless opens the store, bus, constituency lookup and pipeline
 	// but serves nothing (focal ingest, benchmarks).
 	Headless bool

@@ -60,6 +60,9 @@ func (a *App) startPipeline(ctx context.Context, wctx context.Context) error {
 	}
 	a.Pipeline = pipeline.New(pipeline.Config{
 		OnCommit: func(ctx context.Context, b *store.EventBatch, r *store.CommitResult) {
+			if a.AfterCommit != nil {
+				a.AfterCommit(b, r)
+			}
 			if err := a.Live.Publish(ctx, b, r); err != nil {
 				a.Logger.Warn("live stream: publish failed; the events are stored", "err", err)
 			}
