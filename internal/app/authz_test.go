@@ -91,23 +91,27 @@ func with(e expect, overrides expect) expect {
 // matrix lists every route's expected statuses. A mounted route missing
 // here fails the test: new routes must come with their rule.
 var matrix = map[string]expect{
-	"GET /healthz":                      public,
-	"GET /readyz":                       public,
-	"GET /metrics":                      public,
-	"GET /api/v1/openapi.json":          public,
-	"GET /api/v1/me":                    anyAccount,
-	"GET /api/v1/organisations":         with(staffRead, expect{"constituent": ok, "constituent-other": ok}),
-	"POST /api/v1/organisations":        with(coordinatorRW, expect{"coordinator": created}),
-	"GET /api/v1/organisations/{id}":    with(staffRead, expect{"constituent": ok}),
-	"PUT /api/v1/organisations/{id}":    coordinatorRW,
-	"DELETE /api/v1/organisations/{id}": with(coordinatorRW, expect{"coordinator": noBody}),
-	"GET /api/v1/users":                 with(coordinatorRW, expect{"coordinator-readonly": ok}),
-	"POST /api/v1/users":                with(coordinatorRW, expect{"coordinator": created}),
-	"GET /api/v1/users/{id}":            with(coordinatorRW, expect{"coordinator-readonly": ok}),
-	"PATCH /api/v1/users/{id}":          coordinatorRW,
-	"DELETE /api/v1/users/{id}":         with(coordinatorRW, expect{"coordinator": noBody}),
-	"GET /api/v1/lookup":                staffRead,
-	"GET /api/v1/lookup/overlaps":       staffRead,
+	"GET /healthz":                   public,
+	"GET /readyz":                    public,
+	"GET /metrics":                   public,
+	"GET /api/v1/openapi.json":       public,
+	"GET /api/v1/me":                 anyAccount,
+	"GET /api/v1/organisations":      with(staffRead, expect{"constituent": ok, "constituent-other": ok}),
+	"POST /api/v1/organisations":     with(coordinatorRW, expect{"coordinator": created}),
+	"GET /api/v1/organisations/{id}": with(staffRead, expect{"constituent": ok}),
+	"PUT /api/v1/organisations/{id}": coordinatorRW,
+	// An organisation's notification policy: staff and its own
+	// constituents read it, coordinators set it.
+	"GET /api/v1/organisations/{id}/notify-policy": with(staffRead, expect{"constituent": ok}),
+	"PUT /api/v1/organisations/{id}/notify-policy": coordinatorRW,
+	"DELETE /api/v1/organisations/{id}":            with(coordinatorRW, expect{"coordinator": noBody}),
+	"GET /api/v1/users":                            with(coordinatorRW, expect{"coordinator-readonly": ok}),
+	"POST /api/v1/users":                           with(coordinatorRW, expect{"coordinator": created}),
+	"GET /api/v1/users/{id}":                       with(coordinatorRW, expect{"coordinator-readonly": ok}),
+	"PATCH /api/v1/users/{id}":                     coordinatorRW,
+	"DELETE /api/v1/users/{id}":                    with(coordinatorRW, expect{"coordinator": noBody}),
+	"GET /api/v1/lookup":                           staffRead,
+	"GET /api/v1/lookup/overlaps":                  staffRead,
 	// Incidents: handlers work them, analysts read them, a constituent
 	// reads and reports its own organisation's, assessors and peers none.
 	"GET /api/v1/incidents":                               incidentRead,
@@ -391,6 +395,11 @@ func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route
 	var body string
 	unique := fmt.Sprintf("%s-%d-%d", strings.ToLower(rt.Method), n, time.Now().UnixNano())
 	switch {
+	case rt.Path == "/api/v1/organisations/{id}/notify-policy":
+		path = strings.Replace(path, "{id}", fmt.Sprint(target.ID), 1)
+		if rt.Method == "PUT" {
+			body = `{"recipients":["abuse@target.example"],"schedule":"hourly"}`
+		}
 	case strings.HasPrefix(rt.Path, "/api/v1/organisations/{id}"):
 		id := target.ID
 		if rt.Method != "GET" {

@@ -74,3 +74,30 @@ func TestEventRecipients(t *testing.T) {
 		t.Errorf("a constituent asking who receives an event = %d, want 403", status)
 	}
 }
+
+func TestNotifyPolicyAPI(t *testing.T) {
+	a := mustRun(t)
+	tok := coordinatorToken(t, a)
+	sys := focal.NewContextWithPrincipal(context.Background(), focal.System())
+	o := &focal.Organisation{Name: "Alpha", Sector: "isp", Country: "FR", Contacts: []focal.Contact{{Email: "abuse@alpha.example", Role: "abuse"}}}
+	if err := a.Store.CreateOrganisation(sys, o); err != nil {
+		t.Fatal(err)
+	}
+	path := "/api/v1/organisations/" + itoa(o.ID) + "/notify-policy"
+	status, _, body := apiCall(t, a, tok, "GET", path, nil)
+	if status != http.StatusOK || !strings.Contains(body, `"source":"default"`) || !strings.Contains(body, "abuse@alpha.example") {
+		t.Errorf("default policy = %d %s", status, body)
+	}
+	status, _, body = apiCall(t, a, tok, "PUT", path, strings.NewReader(`{"recipients":["not an address"]}`), "Content-Type", "application/json")
+	if status != http.StatusBadRequest || !strings.Contains(body, "recipients") {
+		t.Errorf("bad recipient = %d %s; want 400 naming recipients", status, body)
+	}
+	status, _, body = apiCall(t, a, tok, "PUT", path, strings.NewReader(`{"channel":"webhook","webhook_url":"https://hooks.alpha.example/focal","webhook_secret":"s3cret-s3cret-s3cret","schedule":"hourly"}`), "Content-Type", "application/json")
+	if status != http.StatusOK || strings.Contains(body, "s3cret") {
+		t.Fatalf("set policy = %d %s; want 200 without the secret", status, body)
+	}
+	status, _, body = apiCall(t, a, tok, "GET", path, nil)
+	if status != http.StatusOK || !strings.Contains(body, `"source":"set"`) || !strings.Contains(body, "hooks.alpha.example") || strings.Contains(body, "s3cret") {
+		t.Errorf("stored policy = %d %s", status, body)
+	}
+}

@@ -68,6 +68,8 @@ func (a *API) Routes() []server.Route {
 		r("GET", "/api/v1/organisations", focal.KindOrganisation, read, a.listOrganisations),
 		r("POST", "/api/v1/organisations", focal.KindOrganisation, create, a.createOrganisation),
 		r("GET", "/api/v1/organisations/{id}", focal.KindOrganisation, read, a.getOrganisation),
+		r("GET", "/api/v1/organisations/{id}/notify-policy", focal.KindOrganisation, read, a.getNotifyPolicy),
+		r("PUT", "/api/v1/organisations/{id}/notify-policy", focal.KindOrganisation, update, a.putNotifyPolicy),
 		r("PUT", "/api/v1/organisations/{id}", focal.KindOrganisation, update, a.updateOrganisation),
 		r("DELETE", "/api/v1/organisations/{id}", focal.KindOrganisation, del, a.deleteOrganisation),
 		r("GET", "/api/v1/users", focal.KindUser, read, a.listUsers),
