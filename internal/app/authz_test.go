@@ -146,6 +146,7 @@ var matrix = map[string]expect{
 	"DELETE /api/v1/feeds/{id}":          with(feedWrite, expect{"coordinator": noBody, "analyst": noBody}),
 	"POST /api/v1/feeds/{id}/run":        with(feedWrite, expect{"coordinator": accepted, "analyst": accepted}),
 	"GET /api/v1/feeds/{id}/runs":        feedRead,
+	"GET /api/v1/feeds/{id}/recipients":  feedRead,
 	"GET /api/v1/feeds/{id}/listings":    feedRead,
 	"GET /api/v1/runs/{id}":              feedRead,
 	"GET /api/v1/runs/{id}/problems":     feedRead,

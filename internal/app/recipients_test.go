@@ -69,6 +69,15 @@ func TestEventRecipients(t *testing.T) {
 	if bravo.Notify || bravo.Policy != "set" || bravo.Reason == "" {
 		t.Errorf("Bravo: %+v; want not notified (it wants fraud only), with the reason", bravo)
 	}
+	// The feed's view: both organisations have one event of it.
+	status, _, body = apiCall(t, a, analyst, "GET", "/api/v1/feeds/"+itoa(fd.ID)+"/recipients", nil)
+	if status != http.StatusOK || !strings.Contains(body, `"org":"Alpha ISP"`) || !strings.Contains(body, `"org":"Bravo Bank"`) ||
+		strings.Count(body, `"events":1`) != 2 || strings.Count(body, `"notify":true`) != 1 {
+		t.Errorf("feed recipients = %d %s; want both organisations, one event each, only Alpha notified", status, body)
+	}
+	if status, _, _ := apiCall(t, a, analyst, "GET", "/api/v1/feeds/"+itoa(fd.ID)+"/recipients?days=0", nil); status != http.StatusBadRequest {
+		t.Errorf("days=0 = %d, want 400", status)
+	}
 	constituent := userToken(t, a, "alpha", focal.RoleConstituent, isp.ID)
 	if status, _, _ := apiCall(t, a, constituent, "GET", "/api/v1/events/"+itoa(events[0].ID)+"/recipients", nil); status != http.StatusForbidden {
 		t.Errorf("a constituent asking who receives an event = %d, want 403", status)

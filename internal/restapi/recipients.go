@@ -3,6 +3,8 @@ package restapi
 import (
 	"net/http"
 	"net/url"
+	"strconv"
+	"time"
 
 	"focal/internal/focal"
 	"focal/internal/notify"
@@ -62,29 +64,9 @@ func (a *API) eventRecipients(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		rb.Org = o.Name
-		pol, err := a.Store.NotifyPolicy(r.Context(), o.ID)
-		switch {
-		case err == nil:
-			rb.Policy = "set"
-		case focal.ErrorCode(err) == focal.ENOTFOUND:
-			def := notify.PolicyFor(o)
-			pol, rb.Policy = &def, "default"
-			if verr := pol.Validate(); verr != nil {
-				rb.Reason = "no usable policy: " + verr.Error()
-				index[rs.OrgID] = len(out)
-				out = append(out, rb)
-				continue
-			}
-		default:
+		if err := a.decide(r, o, e, &rb); err != nil {
 			a.Error(w, r, err)
 			return
-		}
-		rb.Notify, rb.Reason = pol.Wants(e)
-		rb.Channel, rb.Schedule = pol.Channel, pol.Schedule
-		if pol.Channel == notify.ChannelWebhook {
-			rb.Recipients = []string{hostOf(pol.WebhookURL)}
-		} else {
-			rb.Recipients = pol.Recipients
 		}
 		index[rs.OrgID] = len(out)
 		out = append(out, rb)
@@ -95,6 +77,33 @@ func (a *API) eventRecipients(w http.ResponseWriter, r *http.Request) {
 	}{e.ID, out})
 }
 
+// decide fills in what o's notification policy (set, or derived from its
+// contacts) makes of event e.
+func (a *API) decide(r *http.Request, o *focal.Organisation, e *focal.Event, rb *recipientBody) error {
+	pol, err := a.Store.NotifyPolicy(r.Context(), o.ID)
+	switch {
+	case err == nil:
+		rb.Policy = "set"
+	case focal.ErrorCode(err) == focal.ENOTFOUND:
+		def := notify.PolicyFor(o)
+		pol, rb.Policy = &def, "default"
+		if verr := pol.Validate(); verr != nil {
+			rb.Reason = "no usable policy: " + verr.Error()
+			return nil
+		}
+	default:
+		return err
+	}
+	rb.Notify, rb.Reason = pol.Wants(e)
+	rb.Channel, rb.Schedule = pol.Channel, pol.Schedule
+	if pol.Channel == notify.ChannelWebhook {
+		rb.Recipients = []string{hostOf(pol.WebhookURL)}
+	} else {
+		rb.Recipients = pol.Recipients
+	}
+	return nil
+}
+
 // hostOf returns a URL's host, so a webhook's secret path or query is
 // not shown.
 func hostOf(raw string) string {
@@ -102,4 +111,74 @@ func hostOf(raw string) string {
 		return u.Host
 	}
 	return ""
+}
+
+// feedRecipientBody is an organisation that has events of a feed, and
+// what its policy makes of the newest one.
+type feedRecipientBody struct {
+	recipientBody
+	Events int64 `json:"events"` // in the window
+}
+
+// feedRecipients serves GET /api/v1/feeds/{id}/recipients: who receives
+// this feed's events — the organisations with events of it in the last
+// `days` days (default 30), how many, and what each one's notification
+// policy decides for the newest (notify or not, why, channel, schedule,
+// recipients).
+func (a *API) feedRecipients(w http.ResponseWriter, r *http.Request) {
+	id, err := pathID(r)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	fd, err := a.Store.Feed(r.Context(), id)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	days := 30
+	if v := r.URL.Query().Get("days"); v != "" {
+		if n, err := strconv.Atoi(v); err != nil || n < 1 || n > 365 {
+			a.Error(w, r, focal.FieldErrorf("days", "want 1 to 365, got %q", v))
+			return
+		} else {
+			days = n
+		}
+	}
+	orgs, err := a.Store.FeedOrganisations(r.Context(), fd.ID, time.Now().AddDate(0, 0, -days), 1000)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	out := []feedRecipientBody{}
+	for _, fo := range orgs {
+		e, err := a.Store.Event(r.Context(), fo.Newest)
+		if err != nil {
+			a.Error(w, r, err)
+			return
+		}
+		o, err := a.Store.Organisation(r.Context(), fo.OrgID)
+		if err != nil {
+			a.Error(w, r, err)
+			return
+		}
+		rb := recipientBody{OrgID: o.ID, Org: o.Name}
+		if a.Lookup != nil {
+			for _, rs := range pipeline.Explain(a.Lookup(), e) {
+				if rs.OrgID == o.ID {
+					rb.Matched = append(rb.Matched, rs.How)
+				}
+			}
+		}
+		if err := a.decide(r, o, e, &rb); err != nil {
+			a.Error(w, r, err)
+			return
+		}
+		out = append(out, feedRecipientBody{recipientBody: rb, Events: fo.Events})
+	}
+	a.writeJSON(w, http.StatusOK, struct {
+		Feed       string              `json:"feed"`
+		Days       int                 `json:"days"`
+		Recipients []feedRecipientBody `json:"recipients"`
+	}{fd.Name, days, out})
 }

@@ -119,6 +119,7 @@ func (a *API) Routes() []server.Route {
 		r("DELETE", "/api/v1/feeds/{id}", focal.KindFeed, del, a.deleteFeed),
 		r("POST", "/api/v1/feeds/{id}/run", focal.KindFeed, update, a.runFeedNow),
 		r("GET", "/api/v1/feeds/{id}/runs", focal.KindFeed, read, a.listRuns),
+		r("GET", "/api/v1/feeds/{id}/recipients", focal.KindFeed, read, a.feedRecipients),
 		r("GET", "/api/v1/feeds/{id}/listings", focal.KindFeed, read, a.listListings),
 		r("GET", "/api/v1/runs/{id}", focal.KindFeed, read, a.getRun),
 		r("GET", "/api/v1/runs/{id}/problems", focal.KindFeed, read, a.listRunProblems),

@@ -826,3 +826,37 @@ func (s *Store) EventsByID(ctx context.Context, ids []int64) ([]*focal.Event, er
 	}
 	return out, nil
 }
+
+// FeedOrg is an organisation that has events of a feed: how many since a
+// time, and its newest one.
+type FeedOrg struct {
+	OrgID  int64
+	Events int64
+	Newest int64 // event id
+}
+
+// FeedOrganisations returns the organisations with events of feed last
+// seen since a time, most events first (at most limit).
+func (s *Store) FeedOrganisations(ctx context.Context, feedID int64, since time.Time, limit int) ([]FeedOrg, error) {
+	if err := authorize(ctx, focal.ActionRead, focal.Resource{Kind: focal.KindFeed}); err != nil {
+		return nil, err
+	}
+	if limit <= 0 || limit > 10000 {
+		limit = 1000
+	}
+	rows, err := s.rdb.QueryContext(ctx, `SELECT eo.org_id, COUNT(*), MAX(e.id) FROM events e JOIN event_orgs eo ON eo.event_id = e.id
+		WHERE e.feed_id = $1 AND e.last_seen >= $2 GROUP BY eo.org_id ORDER BY COUNT(*) DESC, eo.org_id LIMIT $3`, feedID, since.UnixMilli(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("feed organisations: %w", err)
+	}
+	defer rows.Close()
+	var out []FeedOrg
+	for rows.Next() {
+		var f FeedOrg
+		if err := rows.Scan(&f.OrgID, &f.Events, &f.Newest); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, rows.Err()
+}
