@@ -145,7 +145,9 @@ func (a *App) Run(ctx context.Context) (err error) {
 	if err := a.startCollectors(wctx); err != nil {
 		return err
 	}
-	a.startNotifier(wctx)
+	if err := a.startNotifier(wctx); err != nil {
+		return err
+	}
 	a.workers.Go(func() { a.refreshLookup(wctx, lookupVersion) })
 	a.workers.Go(func() { a.purgeSessions(wctx, time.Hour) })
 

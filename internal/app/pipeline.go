@@ -135,14 +135,25 @@ func (a *App) rdns() func(netip.Addr) (string, bool) {
 // startNotifier runs the notification scheduler: digests are built and
 // queued when the team has an address (--team-email), and sent through
 // --smtp-relay when one is set (otherwise they wait in the queue).
-func (a *App) startNotifier(wctx context.Context) {
+func (a *App) startNotifier(wctx context.Context) error {
 	if a.Config.TeamEmail == "" {
 		a.Logger.Info("notifications off: set --team-email (and --smtp-relay) to send digests to organisations")
-		return
+		return nil
+	}
+	var signer *notify.Signer
+	if a.Config.TeamKey != "" {
+		b, err := os.ReadFile(a.Config.TeamKey)
+		if err != nil {
+			return fmt.Errorf("team key: %w (set --team-key)", err)
+		}
+		if signer, err = notify.NewSigner(string(b), a.Config.TeamKeyPass); err != nil {
+			return fmt.Errorf("team key %s: %w (set --team-key / FOCAL_TEAM_KEY_PASSPHRASE)", a.Config.TeamKey, err)
+		}
+		a.Logger.Info("signing notifications", "key", signer.Fingerprint())
 	}
 	n := &notifier.Notifier{
 		Store:   a.Store,
-		Team:    notify.Team{Name: a.Config.TeamName, Email: a.Config.TeamEmail},
+		Team:    notify.Team{Name: a.Config.TeamName, Email: a.Config.TeamEmail, Signer: signer},
 		Webhook: &notify.Webhook{MaxAttempts: 1, Logger: a.Logger},
 		Logger:  a.Logger,
 	}
@@ -157,4 +168,5 @@ func (a *App) startNotifier(wctx context.Context) {
 	}
 	a.Notifier = n
 	a.workers.Go(func() { n.Run(wctx) })
+	return nil
 }

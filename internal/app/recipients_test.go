@@ -4,9 +4,13 @@ import (
 	"context"
 	"net/http"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"focal/internal/app"
+	"focal/internal/config"
 	"focal/internal/focal"
 	"focal/internal/notify"
 )
@@ -108,5 +112,29 @@ func TestNotifyPolicyAPI(t *testing.T) {
 	status, _, body = apiCall(t, a, tok, "GET", path, nil)
 	if status != http.StatusOK || !strings.Contains(body, `"source":"set"`) || !strings.Contains(body, "hooks.alpha.example") || strings.Contains(body, "s3cret") {
 		t.Errorf("stored policy = %d %s", status, body)
+	}
+}
+
+// TestTeamKeyRefusedWhenUnusable checks focal will not start with a team
+// key it cannot use, naming the setting, rather than send unsigned mail.
+func TestTeamKeyRefusedWhenUnusable(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "team.asc")
+	if err := os.WriteFile(bad, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{bad, filepath.Join(dir, "missing.asc")} {
+		cfg := config.Default()
+		cfg.Addr, cfg.DataDir = "127.0.0.1:0", filepath.Join(t.TempDir(), "data")
+		cfg.TeamEmail, cfg.TeamKey = "cert@cert.example", key
+		a := app.New(cfg, nullLogger())
+		err := a.Run(context.Background())
+		if err == nil {
+			a.Close()
+			t.Fatalf("focal started with team key %s", key)
+		}
+		if !strings.Contains(err.Error(), "team key") || !strings.Contains(err.Error(), "--team-key") {
+			t.Errorf("error %q does not name the team key setting", err)
+		}
 	}
 }

@@ -46,6 +46,8 @@ type Config struct {
 	GeoIPCountry    string // MMDB file of address → country
 	RDNS            string // reverse DNS enrichment: "off", "on" or a server host:port
 	SMTPRelay       Relay  // outgoing mail relay for notifications; zero = mail stays queued
+	TeamKey         string // armoured OpenPGP private key file that signs notifications; "" = unsigned
+	TeamKeyPass     string // its passphrase, if any (FOCAL_TEAM_KEY_PASSPHRASE)
 	FeedDir         string // watched directory of feed files; "" = off
 	Workers         int    // pipeline workers in this process
 	IngestQueueMB   int64  // cap of the ingest stream in MiB
@@ -251,6 +253,10 @@ var Settings = []Setting{
 			c.SMTPRelay = r
 			return nil
 		}},
+	{Name: "team-key", Env: "FOCAL_TEAM_KEY", Usage: "file holding the team's ASCII-armoured OpenPGP private key; notifications are then signed (PGP/MIME); empty = unsigned",
+		apply: func(c *Config, v string) error { c.TeamKey = v; return nil }},
+	{Name: "team-key-passphrase", Env: "FOCAL_TEAM_KEY_PASSPHRASE", Usage: "passphrase of --team-key, if it has one (prefer the environment variable: it never appears in logs or process lists)",
+		apply: func(c *Config, v string) error { c.TeamKeyPass = v; return nil }},
 	{Name: "feed-dir", Env: "FOCAL_FEED_DIR", Usage: "watched directory: a file dropped into DIR/FEED-NAME/ is ingested into that feed, then moved to DIR/FEED-NAME/done/ (or failed/); empty = off",
 		apply: func(c *Config, v string) error { c.FeedDir = v; return nil }},
 	{Name: "workers", Env: "FOCAL_WORKERS", Default: "2", Usage: "pipeline workers in this process (0 = intake only: other processes do the work)",
