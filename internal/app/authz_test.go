@@ -117,6 +117,7 @@ var matrix = map[string]expect{
 	"GET /api/v1/incidents":                               incidentRead,
 	"POST /api/v1/incidents":                              expect{"*": forbid, "anonymous": unauth, "coordinator": created, "handler": created, "constituent": created, "constituent-other": created},
 	"GET /api/v1/incidents/{id}":                          with(incidentRead, expect{"constituent-other": forbid}),
+	"GET /api/v1/incidents/{id}/recipients":               with(incidentRead, expect{"constituent": forbid, "constituent-other": forbid}),
 	"PATCH /api/v1/incidents/{id}":                        incidentWrite,
 	"GET /api/v1/incidents/{id}/journal":                  with(incidentRead, expect{"constituent-other": forbid}),
 	"POST /api/v1/incidents/{id}/journal":                 with(incidentWrite, expect{"coordinator": noBody, "handler": noBody}),

@@ -138,3 +138,44 @@ func TestTeamKeyRefusedWhenUnusable(t *testing.T) {
 		}
 	}
 }
+
+func TestIncidentRecipients(t *testing.T) {
+	a := mustRun(t)
+	sys := focal.NewContextWithPrincipal(context.Background(), focal.System())
+	victim := &focal.Organisation{Name: "Victim", Sector: "isp", Country: "FR", Contacts: []focal.Contact{{Email: "abuse@victim.example", Role: "abuse"}}}
+	host := &focal.Organisation{Name: "Hoster", Sector: "hosting", Country: "FR", Networks: []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")},
+		Contacts: []focal.Contact{{Email: "noc@hoster.example", Role: "technical"}}}
+	for _, o := range []*focal.Organisation{victim, host} {
+		if err := a.Store.CreateOrganisation(sys, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitForLookup(t, a, netip.MustParseAddr("198.51.100.9"), host.ID)
+	inc := &focal.Incident{Title: "Phishing page", OrgID: victim.ID, Classifications: []focal.Classification{{Class: "fraud", Type: "phishing"}}}
+	if err := a.Store.CreateIncident(sys, inc, []focal.Observable{{Kind: "ipv4", Value: "198.51.100.9"}}); err != nil {
+		t.Fatal(err)
+	}
+	handler := userToken(t, a, "han", focal.RoleHandler, 0)
+	status, _, body := apiCall(t, a, handler, "GET", "/api/v1/incidents/"+itoa(inc.ID)+"/recipients", nil)
+	if status != http.StatusOK {
+		t.Fatalf("incident recipients = %d %s", status, body)
+	}
+	res := decodeJSON[struct {
+		Recipients []struct {
+			Org      string   `json:"org"`
+			Why      []string `json:"why"`
+			Portal   bool     `json:"portal"`
+			Contacts []string `json:"contacts"`
+		} `json:"recipients"`
+	}](t, body)
+	if len(res.Recipients) != 2 {
+		t.Fatalf("recipients %s; want the victim and the hoster", body)
+	}
+	v, h := res.Recipients[0], res.Recipients[1]
+	if v.Org != "Victim" || !v.Portal || len(v.Contacts) != 1 || v.Contacts[0] != "abuse@victim.example" {
+		t.Errorf("victim: %+v", v)
+	}
+	if h.Org != "Hoster" || h.Portal || !strings.Contains(strings.Join(h.Why, " "), "198.51.100.9") || h.Contacts[0] != "noc@hoster.example" {
+		t.Errorf("hoster: %+v; want not in its portal, owning the address, its contact", h)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"focal/internal/focal"
@@ -181,4 +182,89 @@ func (a *API) feedRecipients(w http.ResponseWriter, r *http.Request) {
 		Days       int                 `json:"days"`
 		Recipients []feedRecipientBody `json:"recipients"`
 	}{fd.Name, days, out})
+}
+
+// incidentRecipientBody is an organisation an incident concerns: why,
+// whether it sees the incident in its portal, and whom to contact.
+type incidentRecipientBody struct {
+	OrgID    int64    `json:"org_id"`
+	Org      string   `json:"org"`
+	Why      []string `json:"why"`
+	Portal   bool     `json:"portal"`   // its constituents see the incident
+	Contacts []string `json:"contacts"` // abuse contacts, else all
+	Channel  string   `json:"channel,omitempty"`
+	Policy   string   `json:"policy"` // "set" or "default"
+}
+
+// incidentRecipients serves GET /api/v1/incidents/{id}/recipients: the
+// organisations the incident concerns — its affected organisation, and
+// those owning its observables — with why, whether the incident shows in
+// their portal (the affected organisation, unless TLP:RED), and their
+// contacts. Staff only.
+func (a *API) incidentRecipients(w http.ResponseWriter, r *http.Request) {
+	if _, all := focal.OrgScope(focal.PrincipalFromContext(r.Context())); !all {
+		a.Error(w, r, focal.Errorf(focal.EFORBIDDEN, "who an incident concerns is for the team's staff"))
+		return
+	}
+	id, err := pathID(r)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	inc, err := a.Store.Incident(r.Context(), id)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	obs, err := a.Store.Observables(r.Context(), id)
+	if err != nil {
+		a.Error(w, r, err)
+		return
+	}
+	why := map[int64][]string{}
+	var order []int64
+	note := func(org int64, reason string) {
+		if _, ok := why[org]; !ok {
+			order = append(order, org)
+		}
+		why[org] = append(why[org], reason)
+	}
+	if inc.OrgID != 0 {
+		note(inc.OrgID, "it is the incident's affected organisation")
+	}
+	if a.Lookup != nil {
+		for _, m := range a.Lookup().MatchObservables(obs) {
+			note(m.OrgID, "it owns "+strings.Join(m.Matched, ", "))
+		}
+	}
+	out := []incidentRecipientBody{}
+	for _, orgID := range order {
+		o, err := a.Store.Organisation(r.Context(), orgID)
+		if err != nil {
+			a.Error(w, r, err)
+			return
+		}
+		rb := incidentRecipientBody{OrgID: o.ID, Org: o.Name, Why: why[orgID], Portal: orgID == inc.OrgID && inc.TLP != focal.TLPRed}
+		pol, err := a.Store.NotifyPolicy(r.Context(), o.ID)
+		switch {
+		case err == nil:
+			rb.Policy = "set"
+		case focal.ErrorCode(err) == focal.ENOTFOUND:
+			def := notify.PolicyFor(o)
+			pol, rb.Policy = &def, "default"
+		default:
+			a.Error(w, r, err)
+			return
+		}
+		rb.Channel, rb.Contacts = pol.Channel, pol.Recipients
+		if rb.Contacts == nil {
+			rb.Contacts = []string{}
+		}
+		out = append(out, rb)
+	}
+	a.writeJSON(w, http.StatusOK, struct {
+		IncidentID int64                   `json:"incident_id"`
+		Ref        string                  `json:"ref"`
+		Recipients []incidentRecipientBody `json:"recipients"`
+	}{inc.ID, inc.Ref, out})
 }

@@ -82,6 +82,7 @@ func (a *API) Routes() []server.Route {
 		r("GET", "/api/v1/incidents", focal.KindIncident, read, a.listIncidents),
 		r("POST", "/api/v1/incidents", focal.KindIncident, create, a.createIncident),
 		r("GET", "/api/v1/incidents/{id}", focal.KindIncident, read, a.getIncident),
+		r("GET", "/api/v1/incidents/{id}/recipients", focal.KindIncident, read, a.incidentRecipients),
 		r("PATCH", "/api/v1/incidents/{id}", focal.KindIncident, update, a.updateIncident),
 		r("GET", "/api/v1/incidents/{id}/journal", focal.KindIncident, read, a.getJournal),
 		r("POST", "/api/v1/incidents/{id}/journal", focal.KindIncident, update, a.addJournal),
