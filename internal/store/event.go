@@ -55,8 +55,9 @@ type CommitResult struct {
 	New, Updated int64
 	// Completed runs: every chunk of them is now committed.
 	Completed []*focal.FeedRun
-	// Linked holds, for each row with organisations, the stored event id.
-	IDs []int64 // parallel to Rows; 0 for none
+	// IDs holds, parallel to Rows, each row's stored event id, negated
+	// for a row that was inserted (see IsNew and EventID).
+	IDs []int64
 }
 
 // DoneChunks returns which of the (run, seq) pairs are already committed,
@@ -192,7 +193,7 @@ func (s *Store) CommitEvents(ctx context.Context, b *EventBatch) (*CommitResult,
 			a.kept = append(a.kept, c.Problems...)
 		}
 		for i, row := range b.Rows {
-			if a := runs[row.RunID]; a != nil && res.isNew(i, row) {
+			if a := runs[row.RunID]; a != nil && res.IsNew(i) {
 				a.stored++
 			}
 		}
@@ -223,10 +224,6 @@ func (s *Store) CommitEvents(ctx context.Context, b *EventBatch) (*CommitResult,
 	}
 	return res, nil
 }
-
-// isNew reports whether row i was inserted rather than updated: an
-// inserted row's stored count equals the batch's count.
-func (r *CommitResult) isNew(i int, row EventRow) bool { return r.IDs[i] < 0 }
 
 // IsNew reports whether row i of the batch became a new event (rather
 // than adding a sighting to a stored one).
@@ -293,7 +290,7 @@ func (s *Store) upsertSQL(n int) string {
 }
 
 // upsertEvents inserts or folds the rows, recording each row's id in
-// res.IDs (negated for a new row until linkOrgs fixes the sign).
+// res.IDs (negated for a new row).
 func (tx *Tx) upsertEvents(ctx context.Context, stmts [2]*sql.Stmt, rows []EventRow, res *CommitResult) error {
 	if len(rows) == 0 {
 		return nil

@@ -54,7 +54,7 @@ func ParseFeodoJSON(r io.Reader, f feed.Feed, now time.Time, emit feed.Emit, rep
 		return st, fmt.Errorf("%s: %w", FormatFeodoJSON, err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return st, fmt.Errorf("%s: top-level value is %s, want a JSON array: the feed format changed?", FormatFeodoJSON, describe(tok))
+		return st, fmt.Errorf("%s: top-level value is %s, want a JSON array: the feed format changed?", FormatFeodoJSON, feed.DescribeToken(tok))
 	}
 	for i := 0; dec.More(); i++ {
 		before := dec.InputOffset()
@@ -98,26 +98,6 @@ func ParseFeodoJSON(r io.Reader, f feed.Feed, now time.Time, emit feed.Emit, rep
 		return st, fmt.Errorf("%s: line %d: data after the array", FormatFeodoJSON, lc.LineAt(dec.InputOffset()))
 	}
 	return st, nil
-}
-
-// describe names a JSON token's kind for an error.
-func describe(tok json.Token) string {
-	switch v := tok.(type) {
-	case json.Delim:
-		if v == '{' {
-			return "an object"
-		}
-		return fmt.Sprintf("%q", string(v))
-	case string:
-		return "a string"
-	case json.Number, float64:
-		return "a number"
-	case bool:
-		return "a boolean"
-	case nil:
-		return "null"
-	}
-	return fmt.Sprintf("%T", tok)
 }
 
 // feodoElement maps one JSON element.

@@ -271,14 +271,14 @@ func checkFirst(c *Config, rec []byte) error {
 
 // splitPath streams the array found at path inside the top-level object.
 func splitPath(r io.Reader, path []string, emit func(int, []byte) error, report feed.Report) error {
-	s := newStream(r)
+	s := feed.NewJSONStream(r)
 	where := strings.Join(path, ".")
-	tok, err := s.token()
+	tok, err := s.Token()
 	if errors.Is(err, io.EOF) {
 		return fmt.Errorf("%s: empty input, want an object with the array at %q", FormatJSON, where)
 	}
 	if err != nil {
-		return s.fail(FormatJSON, err)
+		return s.Fail(FormatJSON, err)
 	}
 	found := false
 	var walk func(tok json.Token, depth int) error
@@ -288,22 +288,22 @@ func splitPath(r io.Reader, path []string, emit func(int, []byte) error, report 
 			if depth > 0 {
 				at = fmt.Sprintf("%q", strings.Join(path[:depth], "."))
 			}
-			return fmt.Errorf("%s: line %d: %s is %s, want an object holding %q", FormatJSON, s.line(), at, feed.DescribeToken(tok), path[depth])
+			return fmt.Errorf("%s: line %d: %s is %s, want an object holding %q", FormatJSON, s.Line(), at, feed.DescribeToken(tok), path[depth])
 		}
-		for s.dec.More() {
-			k, err := s.key()
+		for s.More() {
+			k, err := s.Key()
 			if err != nil {
-				return s.fail(FormatJSON, err)
+				return s.Fail(FormatJSON, err)
 			}
 			if k != path[depth] || found {
-				if err := s.skip(); err != nil {
-					return s.fail(FormatJSON, err)
+				if err := s.Skip(); err != nil {
+					return s.Fail(FormatJSON, err)
 				}
 				continue
 			}
-			t, err := s.token()
+			t, err := s.Token()
 			if err != nil {
-				return s.fail(FormatJSON, err)
+				return s.Fail(FormatJSON, err)
 			}
 			if depth+1 < len(path) {
 				if err := walk(t, depth+1); err != nil {
@@ -316,14 +316,14 @@ func splitPath(r io.Reader, path []string, emit func(int, []byte) error, report 
 				continue // "data": null, no elements
 			}
 			if d, ok := t.(json.Delim); !ok || d != '[' {
-				return fmt.Errorf("%s: line %d: %q is %s, want an array", FormatJSON, s.line(), where, feed.DescribeToken(t))
+				return fmt.Errorf("%s: line %d: %q is %s, want an array", FormatJSON, s.Line(), where, feed.DescribeToken(t))
 			}
-			for i := 0; s.dec.More(); i++ {
-				raw, err := s.value()
+			for i := 0; s.More(); i++ {
+				raw, err := s.Value()
 				if err != nil {
-					return s.fail(FormatJSON, err)
+					return s.Fail(FormatJSON, err)
 				}
-				line := s.line() - bytes.Count(raw, []byte{'\n'})
+				line := s.Line() - bytes.Count(raw, []byte{'\n'})
 				if len(raw) > feed.MaxRecord {
 					if report != nil {
 						report(feed.Problem{Line: line, Reason: fmt.Sprintf("element %d: over %d bytes", i, feed.MaxRecord), Raw: feed.Cut(string(raw), focal.MaxRawLine)})
@@ -332,25 +332,25 @@ func splitPath(r io.Reader, path []string, emit func(int, []byte) error, report 
 				}
 				var b bytes.Buffer
 				if err := json.Compact(&b, raw); err != nil {
-					return s.fail(FormatJSON, err)
+					return s.Fail(FormatJSON, err)
 				}
 				if err := emit(line, b.Bytes()); err != nil {
 					return err
 				}
 			}
-			if _, err := s.token(); err != nil {
-				return s.fail(FormatJSON, err)
+			if _, err := s.Token(); err != nil {
+				return s.Fail(FormatJSON, err)
 			}
 		}
-		if _, err := s.token(); err != nil {
-			return s.fail(FormatJSON, err)
+		if _, err := s.Token(); err != nil {
+			return s.Fail(FormatJSON, err)
 		}
 		return nil
 	}
 	if err := walk(tok, 0); err != nil {
 		return err
 	}
-	if err := s.end(FormatJSON); err != nil {
+	if err := s.End(FormatJSON); err != nil {
 		return err
 	}
 	if !found {

@@ -43,25 +43,25 @@ type ManifestEntry struct {
 // is an error that names the entry and the line.
 func ParseManifest(r io.Reader) ([]ManifestEntry, error) {
 	const name = "misp manifest"
-	s := newStream(r)
-	tok, err := s.token()
+	s := feed.NewJSONStream(r)
+	tok, err := s.Token()
 	if errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: empty input, want a JSON object keyed by event uuid", name)
 	}
 	if err != nil {
-		return nil, s.fail(name, err)
+		return nil, s.Fail(name, err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, fmt.Errorf("%s: line %d: top-level value is %s, want a JSON object keyed by event uuid", name, s.line(), feed.DescribeToken(tok))
+		return nil, fmt.Errorf("%s: line %d: top-level value is %s, want a JSON object keyed by event uuid", name, s.Line(), feed.DescribeToken(tok))
 	}
 	var out []ManifestEntry
 	seen := map[string]bool{}
-	for s.dec.More() {
-		key, err := s.key()
+	for s.More() {
+		key, err := s.Key()
 		if err != nil {
-			return nil, s.fail(name, err)
+			return nil, s.Fail(name, err)
 		}
-		line := s.line()
+		line := s.Line()
 		if len(out) == maxManifestEntries {
 			return nil, fmt.Errorf("%s: line %d: more than %d events; focal reads at most %d from one manifest", name, line, maxManifestEntries, maxManifestEntries)
 		}
@@ -73,9 +73,9 @@ func ParseManifest(r io.Reader) ([]ManifestEntry, error) {
 			return nil, fmt.Errorf("%s: line %d: event %s is listed twice", name, line, id)
 		}
 		seen[id] = true
-		raw, err := s.value()
+		raw, err := s.Value()
 		if err != nil {
-			return nil, s.fail(name, err)
+			return nil, s.Fail(name, err)
 		}
 		e, err := manifestEntry(id, raw)
 		if err != nil {
@@ -83,10 +83,10 @@ func ParseManifest(r io.Reader) ([]ManifestEntry, error) {
 		}
 		out = append(out, e)
 	}
-	if _, err := s.token(); err != nil {
-		return nil, s.fail(name, err)
+	if _, err := s.Token(); err != nil {
+		return nil, s.Fail(name, err)
 	}
-	if err := s.end(name); err != nil {
+	if err := s.End(name); err != nil {
 		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool {

@@ -57,7 +57,7 @@
 // attribute and field, and the record cut to focal.MaxRawLine; parsing
 // goes on. The run fails only when the input cannot be read, is not a
 // MISP event file (the error says what was found, and where), has broken
-// JSON or a single JSON value over MaxValue bytes. Every event passes
+// JSON or a single JSON value over feed.MaxJSONValue bytes. Every event passes
 // focal.Event.Validate before it is emitted (feed.RecordEvents checks
 // it); an error from Emit stops the run and is returned as is.
 package misp
@@ -144,7 +144,7 @@ type pendingAttr struct {
 }
 
 type splitter struct {
-	s       *stream
+	s       *feed.JSONStream
 	all     bool
 	emit    func(int, []byte) error
 	report  feed.Report
@@ -160,7 +160,7 @@ type splitter struct {
 // that Record reads (see the package comment).
 func Split(r io.Reader, run feed.Run, emit func(line int, rec []byte) error, report feed.Report) error {
 	all, _ := strconv.ParseBool(run.Options.Get("all", "false"))
-	sp := &splitter{s: newStream(r), all: all, emit: emit, report: report}
+	sp := &splitter{s: feed.NewJSONStream(r), all: all, emit: emit, report: report}
 	return sp.run()
 }
 
@@ -172,25 +172,25 @@ func (sp *splitter) problem(line int, reason string, raw []byte) {
 
 func (sp *splitter) run() error {
 	s := sp.s
-	tok, err := s.token()
+	tok, err := s.Token()
 	if errors.Is(err, io.EOF) {
 		return fmt.Errorf("%s: empty input, want a MISP event file ({\"Event\": {...}})", Format)
 	}
 	if err != nil {
-		return s.fail(Format, err)
+		return s.Fail(Format, err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return fmt.Errorf("%s: line %d: top-level value is %s, want a MISP event file ({\"Event\": {...}})", Format, s.line(), feed.DescribeToken(tok))
+		return fmt.Errorf("%s: line %d: top-level value is %s, want a MISP event file ({\"Event\": {...}})", Format, s.Line(), feed.DescribeToken(tok))
 	}
 	events := 0
-	for s.dec.More() {
-		k, err := s.key()
+	for s.More() {
+		k, err := s.Key()
 		if err != nil {
-			return s.fail(Format, err)
+			return s.Fail(Format, err)
 		}
 		if k != "Event" {
-			if err := s.skip(); err != nil {
-				return s.fail(Format, err)
+			if err := s.Skip(); err != nil {
+				return s.Fail(Format, err)
 			}
 			continue
 		}
@@ -199,10 +199,10 @@ func (sp *splitter) run() error {
 			return err
 		}
 	}
-	if _, err := s.token(); err != nil {
-		return s.fail(Format, err)
+	if _, err := s.Token(); err != nil {
+		return s.Fail(Format, err)
 	}
-	if err := s.end(Format); err != nil {
+	if err := s.End(Format); err != nil {
 		return err
 	}
 	if events == 0 {
@@ -227,24 +227,24 @@ func (sp *splitter) ready() bool {
 // event reads the value of "Event".
 func (sp *splitter) event() error {
 	s := sp.s
-	t, err := s.token()
+	t, err := s.Token()
 	if err != nil {
-		return s.fail(Format, err)
+		return s.Fail(Format, err)
 	}
 	if d, ok := t.(json.Delim); !ok || d != '{' {
-		return fmt.Errorf("%s: line %d: \"Event\" is %s, want an object", Format, s.line(), feed.DescribeToken(t))
+		return fmt.Errorf("%s: line %d: \"Event\" is %s, want an object", Format, s.Line(), feed.DescribeToken(t))
 	}
 	sp.ctx, sp.seen, sp.pending, sp.used, sp.badTags = EventContext{}, map[string]bool{}, nil, 0, false
-	for s.dec.More() {
-		k, err := s.key()
+	for s.More() {
+		k, err := s.Key()
 		if err != nil {
-			return s.fail(Format, err)
+			return s.Fail(Format, err)
 		}
 		switch k {
 		case "uuid", "info", "date", "timestamp", "threat_level_id", "analysis":
-			raw, err := s.value()
+			raw, err := s.Value()
 			if err != nil {
-				return s.fail(Format, err)
+				return s.Fail(Format, err)
 			}
 			v, _ := flexString(raw)
 			switch k {
@@ -262,9 +262,9 @@ func (sp *splitter) event() error {
 				sp.ctx.Analysis = feed.Cut(v, 16)
 			}
 		case "Orgc":
-			raw, err := s.value()
+			raw, err := s.Value()
 			if err != nil {
-				return s.fail(Format, err)
+				return s.Fail(Format, err)
 			}
 			var o struct {
 				Name any `json:"name"`
@@ -274,14 +274,14 @@ func (sp *splitter) event() error {
 				sp.ctx.Orgc = feed.Cut(n, 256)
 			}
 		case "Tag":
-			raw, err := s.value()
+			raw, err := s.Value()
 			if err != nil {
-				return s.fail(Format, err)
+				return s.Fail(Format, err)
 			}
 			var ok bool
 			if sp.ctx.Tags, ok = tagNames(raw); !ok {
 				sp.badTags = true
-				sp.problem(s.line(), fmt.Sprintf("event %s: Tag is not a list of tags; the event's attributes are not imported, since their TLP cannot be known", sp.ctx.UUID), raw)
+				sp.problem(s.Line(), fmt.Sprintf("event %s: Tag is not a list of tags; the event's attributes are not imported, since their TLP cannot be known", sp.ctx.UUID), raw)
 			}
 		case "Attribute":
 			if err := sp.attributes(nil, "Attribute"); err != nil {
@@ -292,8 +292,8 @@ func (sp *splitter) event() error {
 				return err
 			}
 		default:
-			if err := s.skip(); err != nil {
-				return s.fail(Format, err)
+			if err := s.Skip(); err != nil {
+				return s.Fail(Format, err)
 			}
 			continue
 		}
@@ -304,8 +304,8 @@ func (sp *splitter) event() error {
 			}
 		}
 	}
-	if _, err := s.token(); err != nil {
-		return s.fail(Format, err)
+	if _, err := s.Token(); err != nil {
+		return s.Fail(Format, err)
 	}
 	return sp.flush()
 }
@@ -314,21 +314,21 @@ func (sp *splitter) event() error {
 // holding it, or nil for the event's own.
 func (sp *splitter) attributes(object *string, where string) error {
 	s := sp.s
-	t, err := s.token()
+	t, err := s.Token()
 	if err != nil {
-		return s.fail(Format, err)
+		return s.Fail(Format, err)
 	}
 	if t == nil {
 		return nil
 	}
 	if d, ok := t.(json.Delim); !ok || d != '[' {
-		sp.problem(s.line(), fmt.Sprintf("%s is %s, want a list of attributes", where, feed.DescribeToken(t)), nil)
-		if err := s.skipRest(t); err != nil {
-			return s.fail(Format, err)
+		sp.problem(s.Line(), fmt.Sprintf("%s is %s, want a list of attributes", where, feed.DescribeToken(t)), nil)
+		if err := s.SkipRest(t); err != nil {
+			return s.Fail(Format, err)
 		}
 		return nil
 	}
-	for i := 0; s.dec.More(); i++ {
+	for i := 0; s.More(); i++ {
 		a, err := sp.attribute(fmt.Sprintf("%s[%d]", where, i))
 		if err != nil {
 			return err
@@ -341,8 +341,8 @@ func (sp *splitter) attributes(object *string, where string) error {
 			return err
 		}
 	}
-	if _, err := s.token(); err != nil {
-		return s.fail(Format, err)
+	if _, err := s.Token(); err != nil {
+		return s.Fail(Format, err)
 	}
 	return nil
 }
@@ -351,15 +351,15 @@ func (sp *splitter) attributes(object *string, where string) error {
 // skipped or reported.
 func (sp *splitter) attribute(where string) (*pendingAttr, error) {
 	s := sp.s
-	t, err := s.token()
+	t, err := s.Token()
 	if err != nil {
-		return nil, s.fail(Format, err)
+		return nil, s.Fail(Format, err)
 	}
-	line := s.lineBefore()
+	line := s.LineBefore()
 	if d, ok := t.(json.Delim); !ok || d != '{' {
 		sp.problem(line, fmt.Sprintf("%s is %s, want an attribute object", where, feed.DescribeToken(t)), nil)
-		if err := s.skipRest(t); err != nil {
-			return nil, s.fail(Format, err)
+		if err := s.SkipRest(t); err != nil {
+			return nil, s.Fail(Format, err)
 		}
 		return nil, nil
 	}
@@ -368,16 +368,16 @@ func (sp *splitter) attribute(where string) (*pendingAttr, error) {
 		deleted bool
 		reason  string
 	)
-	for s.dec.More() {
-		k, err := s.key()
+	for s.More() {
+		k, err := s.Key()
 		if err != nil {
-			return nil, s.fail(Format, err)
+			return nil, s.Fail(Format, err)
 		}
 		switch k {
 		case "type", "value", "category", "uuid", "timestamp", "first_seen", "last_seen", "comment":
-			raw, err := s.value()
+			raw, err := s.Value()
 			if err != nil {
-				return nil, s.fail(Format, err)
+				return nil, s.Fail(Format, err)
 			}
 			v, ok := flexString(raw)
 			if !ok && string(raw) != "null" && reason == "" {
@@ -402,9 +402,9 @@ func (sp *splitter) attribute(where string) (*pendingAttr, error) {
 				a.Comment = feed.Cut(v, maxText)
 			}
 		case "to_ids", "deleted":
-			raw, err := s.value()
+			raw, err := s.Value()
 			if err != nil {
-				return nil, s.fail(Format, err)
+				return nil, s.Fail(Format, err)
 			}
 			b, ok := flexBool(raw)
 			if !ok && reason == "" {
@@ -416,22 +416,22 @@ func (sp *splitter) attribute(where string) (*pendingAttr, error) {
 				deleted = b
 			}
 		case "Tag":
-			raw, err := s.value()
+			raw, err := s.Value()
 			if err != nil {
-				return nil, s.fail(Format, err)
+				return nil, s.Fail(Format, err)
 			}
 			var ok bool
 			if a.Tags, ok = tagNames(raw); !ok && reason == "" {
 				reason = "Tag: want a list of tags, so that the attribute's TLP can be known"
 			}
 		default:
-			if err := s.skip(); err != nil {
-				return nil, s.fail(Format, err)
+			if err := s.Skip(); err != nil {
+				return nil, s.Fail(Format, err)
 			}
 		}
 	}
-	if _, err := s.token(); err != nil {
-		return nil, s.fail(Format, err)
+	if _, err := s.Token(); err != nil {
+		return nil, s.Fail(Format, err)
 	}
 	if !Types[a.Type] || deleted {
 		return nil, nil
@@ -450,27 +450,27 @@ func (sp *splitter) attribute(where string) (*pendingAttr, error) {
 // objects reads the event's Object list.
 func (sp *splitter) objects() error {
 	s := sp.s
-	t, err := s.token()
+	t, err := s.Token()
 	if err != nil {
-		return s.fail(Format, err)
+		return s.Fail(Format, err)
 	}
 	if t == nil {
 		return nil
 	}
 	if d, ok := t.(json.Delim); !ok || d != '[' {
-		sp.problem(s.line(), fmt.Sprintf("Object is %s, want a list of objects", feed.DescribeToken(t)), nil)
-		if err := s.skipRest(t); err != nil {
-			return s.fail(Format, err)
+		sp.problem(s.Line(), fmt.Sprintf("Object is %s, want a list of objects", feed.DescribeToken(t)), nil)
+		if err := s.SkipRest(t); err != nil {
+			return s.Fail(Format, err)
 		}
 		return nil
 	}
-	for i := 0; s.dec.More(); i++ {
+	for i := 0; s.More(); i++ {
 		if err := sp.object(i); err != nil {
 			return err
 		}
 	}
-	if _, err := s.token(); err != nil {
-		return s.fail(Format, err)
+	if _, err := s.Token(); err != nil {
+		return s.Fail(Format, err)
 	}
 	return nil
 }
@@ -479,14 +479,14 @@ func (sp *splitter) objects() error {
 // whose name may come after them.
 func (sp *splitter) object(i int) error {
 	s := sp.s
-	t, err := s.token()
+	t, err := s.Token()
 	if err != nil {
-		return s.fail(Format, err)
+		return s.Fail(Format, err)
 	}
 	if d, ok := t.(json.Delim); !ok || d != '{' {
-		sp.problem(s.lineBefore(), fmt.Sprintf("Object[%d] is %s, want an object", i, feed.DescribeToken(t)), nil)
-		if err := s.skipRest(t); err != nil {
-			return s.fail(Format, err)
+		sp.problem(s.LineBefore(), fmt.Sprintf("Object[%d] is %s, want an object", i, feed.DescribeToken(t)), nil)
+		if err := s.SkipRest(t); err != nil {
+			return s.Fail(Format, err)
 		}
 		return nil
 	}
@@ -495,23 +495,23 @@ func (sp *splitter) object(i int) error {
 	defer func() { sp.inObj = false }()
 	mark := len(sp.pending)
 	deleted := false
-	for s.dec.More() {
-		k, err := s.key()
+	for s.More() {
+		k, err := s.Key()
 		if err != nil {
-			return s.fail(Format, err)
+			return s.Fail(Format, err)
 		}
 		switch k {
 		case "name":
-			raw, err := s.value()
+			raw, err := s.Value()
 			if err != nil {
-				return s.fail(Format, err)
+				return s.Fail(Format, err)
 			}
 			v, _ := flexString(raw)
 			*name = feed.Cut(v, 128)
 		case "deleted":
-			raw, err := s.value()
+			raw, err := s.Value()
 			if err != nil {
-				return s.fail(Format, err)
+				return s.Fail(Format, err)
 			}
 			deleted, _ = flexBool(raw)
 		case "Attribute":
@@ -519,13 +519,13 @@ func (sp *splitter) object(i int) error {
 				return err
 			}
 		default:
-			if err := s.skip(); err != nil {
-				return s.fail(Format, err)
+			if err := s.Skip(); err != nil {
+				return s.Fail(Format, err)
 			}
 		}
 	}
-	if _, err := s.token(); err != nil {
-		return s.fail(Format, err)
+	if _, err := s.Token(); err != nil {
+		return s.Fail(Format, err)
 	}
 	sp.inObj = false
 	if deleted {

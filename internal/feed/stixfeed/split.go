@@ -22,7 +22,7 @@ const (
 	// observed-data records waiting for them.
 	MaxBuffered = 64 << 20
 	// maxObject bounds the properties Split keeps of one object.
-	maxObject = MaxValue
+	maxObject = feed.MaxJSONValue
 )
 
 // The bounds in force; tests lower them.
@@ -65,7 +65,7 @@ type pendingOD struct {
 }
 
 type splitter struct {
-	s       *stream
+	s       *feed.JSONStream
 	emit    func(int, []byte) error
 	report  feed.Report
 	scos    map[string]sco
@@ -85,7 +85,7 @@ type splitter struct {
 // The run fails when the input is not a JSON object with "type":
 // "bundle" (or a TAXII envelope with "objects"), or when the JSON breaks.
 func Split(r io.Reader, _ feed.Run, emit func(line int, rec []byte) error, report feed.Report) error {
-	sp := &splitter{s: newStream(r), emit: emit, report: report, scos: map[string]sco{}}
+	sp := &splitter{s: feed.NewJSONStream(r), emit: emit, report: report, scos: map[string]sco{}}
 	return sp.run()
 }
 
@@ -97,38 +97,38 @@ func (sp *splitter) problem(line int, reason string, raw []byte) {
 
 func (sp *splitter) run() error {
 	s := sp.s
-	tok, err := s.token()
+	tok, err := s.Token()
 	if errors.Is(err, io.EOF) {
 		return fmt.Errorf("%s: empty input, want a STIX bundle", Format)
 	}
 	if err != nil {
-		return s.fail(Format, err)
+		return s.Fail(Format, err)
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
 		return fmt.Errorf("%s: line %d: top-level value is %s, want a STIX bundle object ({\"type\": \"bundle\", \"objects\": [...]})",
-			Format, s.line(), feed.DescribeToken(tok))
+			Format, s.Line(), feed.DescribeToken(tok))
 	}
 	sawType, sawObjects := false, false
-	for s.dec.More() {
-		k, err := s.key()
+	for s.More() {
+		k, err := s.Key()
 		if err != nil {
-			return s.fail(Format, err)
+			return s.Fail(Format, err)
 		}
 		switch k {
 		case "type":
-			t, err := s.token()
+			t, err := s.Token()
 			if err != nil {
-				return s.fail(Format, err)
+				return s.Fail(Format, err)
 			}
 			if v, ok := t.(string); !ok || v != "bundle" {
 				what := feed.DescribeToken(t)
 				if ok {
 					what = fmt.Sprintf("%q", feed.Cut(v, 64))
 				}
-				if err := s.skipRest(t); err != nil {
-					return s.fail(Format, err)
+				if err := s.SkipRest(t); err != nil {
+					return s.Fail(Format, err)
 				}
-				return fmt.Errorf("%s: line %d: the top-level object's type is %s, want \"bundle\": not a STIX bundle", Format, s.line(), what)
+				return fmt.Errorf("%s: line %d: the top-level object's type is %s, want \"bundle\": not a STIX bundle", Format, s.Line(), what)
 			}
 			sawType = true
 		case "objects":
@@ -137,15 +137,15 @@ func (sp *splitter) run() error {
 			}
 			sawObjects = true
 		default:
-			if err := s.skip(); err != nil {
-				return s.fail(Format, err)
+			if err := s.Skip(); err != nil {
+				return s.Fail(Format, err)
 			}
 		}
 	}
-	if _, err := s.token(); err != nil {
-		return s.fail(Format, err)
+	if _, err := s.Token(); err != nil {
+		return s.Fail(Format, err)
 	}
-	if err := s.end(Format); err != nil {
+	if err := s.End(Format); err != nil {
 		return err
 	}
 	if !sawType && !sawObjects {
@@ -156,23 +156,23 @@ func (sp *splitter) run() error {
 
 func (sp *splitter) objects() error {
 	s := sp.s
-	t, err := s.token()
+	t, err := s.Token()
 	if err != nil {
-		return s.fail(Format, err)
+		return s.Fail(Format, err)
 	}
 	if t == nil {
 		return nil // "objects": null
 	}
 	if d, ok := t.(json.Delim); !ok || d != '[' {
-		return fmt.Errorf("%s: line %d: \"objects\" is %s, want an array of STIX objects", Format, s.line(), feed.DescribeToken(t))
+		return fmt.Errorf("%s: line %d: \"objects\" is %s, want an array of STIX objects", Format, s.Line(), feed.DescribeToken(t))
 	}
-	for i := 0; s.dec.More(); i++ {
+	for i := 0; s.More(); i++ {
 		if err := sp.object(i); err != nil {
 			return err
 		}
 	}
-	if _, err := s.token(); err != nil {
-		return s.fail(Format, err)
+	if _, err := s.Token(); err != nil {
+		return s.Fail(Format, err)
 	}
 	return nil
 }
@@ -180,15 +180,15 @@ func (sp *splitter) objects() error {
 // object reads objects[i].
 func (sp *splitter) object(i int) error {
 	s := sp.s
-	t, err := s.token()
+	t, err := s.Token()
 	if err != nil {
-		return s.fail(Format, err)
+		return s.Fail(Format, err)
 	}
-	line := s.lineBefore()
+	line := s.LineBefore()
 	if d, ok := t.(json.Delim); !ok || d != '{' {
 		sp.problem(line, fmt.Sprintf("objects[%d] is %s, want a STIX object", i, feed.DescribeToken(t)), nil)
-		if err := s.skipRest(t); err != nil {
-			return s.fail(Format, err)
+		if err := s.SkipRest(t); err != nil {
+			return s.Fail(Format, err)
 		}
 		return nil
 	}
@@ -199,24 +199,24 @@ func (sp *splitter) object(i int) error {
 		size     int
 		reason   string // why the object is not used
 	)
-	for s.dec.More() {
-		k, err := s.key()
+	for s.More() {
+		k, err := s.Key()
 		if err != nil {
-			return s.fail(Format, err)
+			return s.Fail(Format, err)
 		}
 		if reason != "" || !keep[k] || typeSeen && !wanted(typ) {
-			if err := s.skip(); err != nil {
-				return s.fail(Format, err)
+			if err := s.Skip(); err != nil {
+				return s.Fail(Format, err)
 			}
 			continue
 		}
-		raw, err := s.value()
+		raw, err := s.Value()
 		if err != nil {
-			return s.fail(Format, err)
+			return s.Fail(Format, err)
 		}
 		var c bytes.Buffer
 		if err := json.Compact(&c, raw); err != nil {
-			return s.fail(Format, err)
+			return s.Fail(Format, err)
 		}
 		size += len(k) + c.Len() + 4
 		if size > maxObject {
@@ -232,8 +232,8 @@ func (sp *splitter) object(i int) error {
 		}
 		props = append(props, prop{k, c.Bytes()})
 	}
-	if _, err := s.token(); err != nil {
-		return s.fail(Format, err)
+	if _, err := s.Token(); err != nil {
+		return s.Fail(Format, err)
 	}
 	switch {
 	case reason != "":

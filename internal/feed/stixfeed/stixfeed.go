@@ -60,7 +60,7 @@
 // reason naming the object and the property, and the record cut to
 // focal.MaxRawLine; parsing goes on. The run fails only when the input
 // cannot be read, is not a STIX bundle (say what was found instead and
-// where), has broken JSON, or holds a single JSON value over MaxValue
+// where), has broken JSON, or holds a single JSON value over feed.MaxJSONValue
 // bytes. Every event passes focal.Event.Validate before it is emitted
 // (feed.RecordEvents checks it), and an error from Emit stops the run and
 // is returned as is.

@@ -290,7 +290,7 @@ func TestRunFailures(t *testing.T) {
 		{"syntax", "{\"type\":\"bundle\",\n\"objects\":[\n{\"type\" \"indicator\"}]}", "line 3: expected colon after object key", 0},
 		{"trailing", bundle() + ` {}`, "data after the document", 0},
 		{"late-type", `{"objects":[{"type":"indicator","id":"indicator--a","pattern":"[ipv4-addr:value = '192.0.2.1']"}],"type":"report"}`, `type is "report"`, 1},
-		{"huge-value", bundle(`{"type":"note","content":"` + strings.Repeat("x", MaxValue+100_000) + `"}`), "over 8388608 bytes", 0},
+		{"huge-value", bundle(`{"type":"note","content":"` + strings.Repeat("x", feed.MaxJSONValue+100_000) + `"}`), "over 8388608 bytes", 0},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			evs, _, err := parse(t, tt.in)
