@@ -69,10 +69,11 @@ var (
 	// Events: handlers and analysts read them, a constituent its own
 	// organisation's (an event of another is not found); feeds, runs,
 	// ingest and alert rules: analysts manage them, handlers read them.
-	eventRead = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok, "analyst": ok, "constituent": ok, "constituent-other": ok, "coordinator-readonly": ok}
-	myRead    = expect{"*": forbid, "anonymous": unauth, "constituent": ok, "constituent-other": ok}
-	feedRead  = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok, "analyst": ok, "coordinator-readonly": ok}
-	feedWrite = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "analyst": ok}
+	eventRead   = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok, "analyst": ok, "constituent": ok, "constituent-other": ok, "coordinator-readonly": ok}
+	myRead      = expect{"*": forbid, "anonymous": unauth, "constituent": ok, "constituent-other": ok}
+	feedRead    = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok, "analyst": ok, "coordinator-readonly": ok}
+	feedWrite   = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "analyst": ok}
+	ownContacts = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "constituent": ok, "constituent-other": notFound}
 	// The notification log: coordinators and handlers, who send them.
 	notificationRead = expect{"*": forbid, "anonymous": unauth, "coordinator": ok, "handler": ok, "coordinator-readonly": ok}
 )
@@ -100,18 +101,28 @@ var matrix = map[string]expect{
 	"POST /api/v1/organisations":     with(coordinatorRW, expect{"coordinator": created}),
 	"GET /api/v1/organisations/{id}": with(staffRead, expect{"constituent": ok}),
 	"PUT /api/v1/organisations/{id}": coordinatorRW,
-	// An organisation's notification policy: staff and its own
-	// constituents read it, coordinators set it.
+	// An organisation's notification policy and contacts: staff and its
+	// own constituents read them; coordinators and its own constituents
+	// set them (another organisation's is not found).
 	"GET /api/v1/organisations/{id}/notify-policy": with(staffRead, expect{"constituent": ok}),
-	"PUT /api/v1/organisations/{id}/notify-policy": coordinatorRW,
-	"DELETE /api/v1/organisations/{id}":            with(coordinatorRW, expect{"coordinator": noBody}),
-	"GET /api/v1/users":                            with(coordinatorRW, expect{"coordinator-readonly": ok}),
-	"POST /api/v1/users":                           with(coordinatorRW, expect{"coordinator": created}),
-	"GET /api/v1/users/{id}":                       with(coordinatorRW, expect{"coordinator-readonly": ok}),
-	"PATCH /api/v1/users/{id}":                     coordinatorRW,
-	"DELETE /api/v1/users/{id}":                    with(coordinatorRW, expect{"coordinator": noBody}),
-	"GET /api/v1/lookup":                           staffRead,
-	"GET /api/v1/lookup/overlaps":                  staffRead,
+	"PUT /api/v1/organisations/{id}/notify-policy": ownContacts,
+	"PUT /api/v1/organisations/{id}/contacts":      ownContacts,
+	// Network change requests: its own constituents (and coordinators)
+	// file and withdraw them, staff read them, coordinators decide.
+	"POST /api/v1/organisations/{id}/change-requests": with(ownContacts, expect{"coordinator": created, "constituent": created}),
+	"GET /api/v1/change-requests":                     with(staffRead, expect{"constituent": ok, "constituent-other": ok}),
+	"GET /api/v1/change-requests/{id}":                with(staffRead, expect{"constituent": ok, "constituent-other": notFound}),
+	"POST /api/v1/change-requests/{id}/approve":       coordinatorRW,
+	"POST /api/v1/change-requests/{id}/reject":        coordinatorRW,
+	"POST /api/v1/change-requests/{id}/withdraw":      ownContacts,
+	"DELETE /api/v1/organisations/{id}":               with(coordinatorRW, expect{"coordinator": noBody}),
+	"GET /api/v1/users":                               with(coordinatorRW, expect{"coordinator-readonly": ok}),
+	"POST /api/v1/users":                              with(coordinatorRW, expect{"coordinator": created}),
+	"GET /api/v1/users/{id}":                          with(coordinatorRW, expect{"coordinator-readonly": ok}),
+	"PATCH /api/v1/users/{id}":                        coordinatorRW,
+	"DELETE /api/v1/users/{id}":                       with(coordinatorRW, expect{"coordinator": noBody}),
+	"GET /api/v1/lookup":                              staffRead,
+	"GET /api/v1/lookup/overlaps":                     staffRead,
 	// Incidents: handlers work them, analysts read them, a constituent
 	// reads and reports its own organisation's, assessors and peers none.
 	"GET /api/v1/incidents":                               incidentRead,
@@ -168,26 +179,36 @@ var matrix = map[string]expect{
 
 	// The web UI: an anonymous GET is redirected to the login page, an
 	// anonymous POST gets 401; a successful form answers 303.
-	"GET /static/{hash}/{name}":       public,
-	"GET /login":                      expect{"*": see, "anonymous": ok}, // logged in: on to next
-	"POST /login":                     expect{"*": badForm},              // the fixture posts an empty form
-	"POST /logout":                    expect{"*": see},
-	"GET /{$}":                        with(staffRead, expect{"anonymous": see, "constituent": ok, "constituent-other": ok}),
-	"GET /organisations":              with(staffRead, expect{"anonymous": see, "constituent": ok, "constituent-other": ok}),
-	"GET /organisations/new":          with(coordinatorRW, expect{"anonymous": see}),
-	"POST /organisations":             with(coordinatorRW, expect{"coordinator": see}),
-	"GET /organisations/{id}":         with(staffRead, expect{"anonymous": see, "constituent": ok}),
-	"GET /organisations/{id}/edit":    with(coordinatorRW, expect{"anonymous": see}),
-	"POST /organisations/{id}":        with(coordinatorRW, expect{"coordinator": see}),
-	"POST /organisations/{id}/delete": with(coordinatorRW, expect{"coordinator": see}),
-	"GET /users":                      with(coordinatorRW, expect{"anonymous": see, "coordinator-readonly": ok}),
-	"GET /users/new":                  with(coordinatorRW, expect{"anonymous": see}),
-	"POST /users":                     with(coordinatorRW, expect{"coordinator": see}),
-	"GET /users/{id}":                 with(coordinatorRW, expect{"anonymous": see, "coordinator-readonly": ok}),
-	"POST /users/{id}":                with(coordinatorRW, expect{"coordinator": see}),
-	"GET /account":                    with(anyAccount, expect{"anonymous": see}),
-	"POST /account/password":          with(anyAccount, expect{"*": badForm, "coordinator-readonly": forbid}), // accounts have no password: "wrong password"
-	"GET /audit":                      with(coordinatorRW, expect{"anonymous": see, "coordinator-readonly": ok}),
+	"GET /static/{hash}/{name}":    public,
+	"GET /login":                   expect{"*": see, "anonymous": ok}, // logged in: on to next
+	"POST /login":                  expect{"*": badForm},              // the fixture posts an empty form
+	"POST /logout":                 expect{"*": see},
+	"GET /{$}":                     with(staffRead, expect{"anonymous": see, "constituent": ok, "constituent-other": ok}),
+	"GET /organisations":           with(staffRead, expect{"anonymous": see, "constituent": ok, "constituent-other": ok}),
+	"GET /organisations/new":       with(coordinatorRW, expect{"anonymous": see}),
+	"POST /organisations":          with(coordinatorRW, expect{"coordinator": see}),
+	"GET /organisations/{id}":      with(staffRead, expect{"anonymous": see, "constituent": ok}),
+	"GET /organisations/{id}/edit": with(coordinatorRW, expect{"anonymous": see}),
+	"POST /organisations/{id}":     with(coordinatorRW, expect{"coordinator": see}),
+	// The constituent portal in the UI, as in the API.
+	"GET /organisations/{id}/contacts":         with(ownContacts, expect{"anonymous": see}),
+	"POST /organisations/{id}/contacts":        with(ownContacts, expect{"coordinator": see, "constituent": see}),
+	"GET /organisations/{id}/notify-policy":    with(ownContacts, expect{"anonymous": see}),
+	"POST /organisations/{id}/notify-policy":   with(ownContacts, expect{"coordinator": see, "constituent": see}),
+	"POST /organisations/{id}/change-requests": with(ownContacts, expect{"coordinator": see, "constituent": see}),
+	"GET /change-requests":                     with(staffRead, expect{"anonymous": see, "constituent": ok, "constituent-other": ok}),
+	"POST /change-requests/{id}/decide":        with(coordinatorRW, expect{"coordinator": see}),
+	"POST /change-requests/{id}/withdraw":      with(ownContacts, expect{"coordinator": see, "constituent": see}),
+	"GET /live":                                expect{"*": forbid, "anonymous": see, "constituent": ok, "constituent-other": ok},
+	"POST /organisations/{id}/delete":          with(coordinatorRW, expect{"coordinator": see}),
+	"GET /users":                               with(coordinatorRW, expect{"anonymous": see, "coordinator-readonly": ok}),
+	"GET /users/new":                           with(coordinatorRW, expect{"anonymous": see}),
+	"POST /users":                              with(coordinatorRW, expect{"coordinator": see}),
+	"GET /users/{id}":                          with(coordinatorRW, expect{"anonymous": see, "coordinator-readonly": ok}),
+	"POST /users/{id}":                         with(coordinatorRW, expect{"coordinator": see}),
+	"GET /account":                             with(anyAccount, expect{"anonymous": see}),
+	"POST /account/password":                   with(anyAccount, expect{"*": badForm, "coordinator-readonly": forbid}), // accounts have no password: "wrong password"
+	"GET /audit":                               with(coordinatorRW, expect{"anonymous": see, "coordinator-readonly": ok}),
 	// The public report form is open to everyone; the fixture posts a form
 	// without the human check's token, which is refused.
 	"GET /report":      public,
@@ -397,6 +418,18 @@ func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route
 	var body string
 	unique := fmt.Sprintf("%s-%d-%d", strings.ToLower(rt.Method), n, time.Now().UnixNano())
 	switch {
+	case rt.Path == "/api/v1/organisations/{id}/contacts":
+		path = strings.Replace(path, "{id}", fmt.Sprint(target.ID), 1)
+		body = `{"contacts":[{"email":"abuse@target.example","role":"abuse"}]}`
+	case rt.Path == "/api/v1/organisations/{id}/change-requests":
+		path = strings.Replace(path, "{id}", fmt.Sprint(target.ID), 1)
+		body = fmt.Sprintf(`{"add":{"domains":["%s.example.net"]},"note":"fixture"}`, unique)
+	case strings.HasPrefix(rt.Path, "/api/v1/change-requests/{id}"):
+		c := &focal.ChangeRequest{OrgID: target.ID, Add: focal.Holdings{Domains: []string{unique + ".example.org"}}}
+		if err := st.RequestChange(sys, c); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.Replace(path, "{id}", fmt.Sprint(c.ID), 1)
 	case rt.Path == "/api/v1/organisations/{id}/notify-policy":
 		path = strings.Replace(path, "{id}", fmt.Sprint(target.ID), 1)
 		if rt.Method == "PUT" {
@@ -469,6 +502,24 @@ func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route
 		body = `{"targets":[{"severity":"high","acknowledge_minutes":60,"triage_minutes":120,"resolve_minutes":1440}]}`
 	case rt.Path == "/api/v1/incidents" && rt.Method == "POST":
 		body = fmt.Sprintf(`{"title":"Report %s","description":"phishing at hxxp://phish[.]example[.]net","classification":[{"class":"fraud","type":"phishing"}],"tlp":"AMBER"}`, unique)
+	case rt.Path == "/organisations/{id}/contacts" || rt.Path == "/organisations/{id}/notify-policy" || rt.Path == "/organisations/{id}/change-requests":
+		path = strings.Replace(path, "{id}", fmt.Sprint(target.ID), 1)
+		switch {
+		case rt.Method == "GET":
+		case strings.HasSuffix(rt.Path, "/contacts"):
+			body = "contacts=1&contact.0.email=abuse%40target.example&contact.0.role=abuse&notify_schedule=daily"
+		case strings.HasSuffix(rt.Path, "/notify-policy"):
+			body = "channel=email-digest&schedule=daily&recipients=abuse%40target.example&max_tlp=AMBER"
+		default:
+			body = "add=" + unique + ".example.net&note=fixture"
+		}
+	case strings.HasPrefix(rt.Path, "/change-requests/{id}"):
+		c := &focal.ChangeRequest{OrgID: target.ID, Add: focal.Holdings{Domains: []string{unique + ".example.org"}}}
+		if err := st.RequestChange(sys, c); err != nil {
+			t.Fatal(err)
+		}
+		path = strings.Replace(path, "{id}", fmt.Sprint(c.ID), 1)
+		body = "decision=reject&note=fixture"
 	case strings.HasPrefix(rt.Path, "/organisations/{id}"):
 		id := target.ID
 		if rt.Method != "GET" {

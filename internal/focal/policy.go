@@ -27,6 +27,10 @@ const (
 	KindReport       Kind = "report"       // the public report form: anyone may create
 	KindEvent        Kind = "event"        // pipeline events (watch and warning)
 	KindFeed         Kind = "feed"         // feed definitions, runs, ingest and alert rules
+	KindContacts     Kind = "contacts"     // an organisation's contacts and notification policy
+	KindChange       Kind = "change"       // requests to change an organisation's networks, reviewed by a coordinator
+	KindCollection   Kind = "collection"   // TAXII collections: access per collection comes from sharing groups
+	KindSharing      Kind = "sharing"      // sharing groups, peers and the focal-point directory
 )
 
 // Resource describes the object of an action. Object is true when it is
@@ -69,7 +73,17 @@ type Resource struct {
 //   - analysts run the watch-and-warning pipeline (feeds, ingest, alert
 //     rules); handlers and analysts read its events and feed runs;
 //     a constituent reads only its own organisation's events;
-//   - a peer (another focal point's machine account) has no access here:
+//   - a constituent keeps its own organisation's contacts and
+//     notification policy (staff read them), and asks for changes to its
+//     networks, AS numbers and domains through change requests that only
+//     a coordinator approves; staff read the requests;
+//   - TAXII collections are open, at the route, to every account (a
+//     read-only token only reads); which collections it may read or
+//     write, and which objects by their TLP, the sharing groups decide
+//     in the store (focal.ReleaseDecision);
+//   - sharing groups, peers and the directory are configured by
+//     coordinators; staff read them (to see who would receive what);
+//   - a peer (another focal point's machine account) has no other access:
 //     its access is through the sharing collections.
 func Authorize(p Principal, a Action, r Resource) error {
 	if r.Kind == KindPublic {
@@ -96,6 +110,9 @@ func Authorize(p Principal, a Action, r Resource) error {
 	if p.Role == RoleCoordinator {
 		return nil
 	}
+	if r.Kind == KindCollection {
+		return nil
+	}
 	if r.Kind == KindSelf {
 		if r.OwnerID == p.UserID && (a == ActionRead || a == ActionUpdate) {
 			return nil
@@ -105,7 +122,7 @@ func Authorize(p Principal, a Action, r Resource) error {
 	switch {
 	case p.Role.Staff():
 		switch r.Kind {
-		case KindDashboard, KindOrganisation, KindLookup:
+		case KindDashboard, KindOrganisation, KindLookup, KindSharing, KindContacts, KindChange:
 			if a == ActionRead {
 				return nil
 			}
@@ -133,6 +150,18 @@ func Authorize(p Principal, a Action, r Resource) error {
 			}
 		case KindOrganisation:
 			if a == ActionRead && constituentMayRead(p, r) {
+				return nil
+			}
+		case KindContacts:
+			// Its own organisation's (a route guard has no OrgID; the
+			// store checks the organisation).
+			own := p.OrgID != 0 && (!r.Object || r.OrgID == p.OrgID)
+			if own && (a == ActionRead || a == ActionUpdate) {
+				return nil
+			}
+		case KindChange:
+			own := p.OrgID != 0 && (!r.Object || r.OrgID == p.OrgID)
+			if own && (a == ActionRead || a == ActionCreate) {
 				return nil
 			}
 		case KindIncident:

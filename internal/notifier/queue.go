@@ -95,6 +95,11 @@ func (n *Notifier) queueOrg(ctx context.Context, o *focal.Organisation, p *notif
 			if ok, _ := p.Wants(e); !ok || (!due && !p.IsImmediate(e)) {
 				continue
 			}
+			// The one TLP rule for data leaving the node (the policy's
+			// own ceiling may be lower still).
+			if !release(e, o) {
+				continue
+			}
 			events = append(events, e)
 		}
 		if len(events) >= MaxEventsPerDigest {
@@ -160,4 +165,12 @@ func (n *Notifier) build(o *focal.Organisation, p *notify.Policy, events []*foca
 		})
 	}
 	return out, nil
+}
+
+// release reports whether focal.ReleaseDecision lets event e go to
+// organisation o, which it concerns.
+func release(e *focal.Event, o *focal.Organisation) bool {
+	ok, _ := focal.ReleaseDecision(focal.Release{TLP: e.TLP, OrgID: o.ID},
+		focal.Recipient{Kind: focal.RecipientOrganisation, ID: o.ID, Name: o.Name})
+	return ok
 }

@@ -2,38 +2,20 @@ package restapi
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"focal/internal/focal"
-	"focal/internal/notify"
-	"focal/internal/pipeline"
+	"focal/internal/lookup"
+	"focal/internal/preview"
 )
-
-// recipientBody is one organisation an event would be sent to, or would
-// be sent to if its policy wanted it: why it concerns the organisation,
-// and what its notification policy makes of it.
-type recipientBody struct {
-	OrgID      int64    `json:"org_id"`
-	Org        string   `json:"org"`
-	Matched    []string `json:"matched"`              // why the event concerns it
-	Notify     bool     `json:"notify"`               // whether its policy sends it
-	Reason     string   `json:"reason"`               // the policy's decision, in words
-	Channel    string   `json:"channel,omitempty"`    // email-digest, email-immediate, webhook
-	Schedule   string   `json:"schedule,omitempty"`   // immediate, hourly, daily
-	Recipients []string `json:"recipients,omitempty"` // addresses (e-mail) or the webhook's host
-	Policy     string   `json:"policy"`               // "set" or "default" (derived from contacts)
-}
 
 // eventRecipients serves GET /api/v1/events/{id}/recipients: who will
 // receive this event and why — the organisations whose networks, AS
 // numbers or domains it matches now, each with its notification policy's
 // decision. Staff only: it names organisations and their contacts.
 func (a *API) eventRecipients(w http.ResponseWriter, r *http.Request) {
-	p := focal.PrincipalFromContext(r.Context())
-	if _, all := focal.OrgScope(p); !all {
+	if _, all := focal.OrgScope(focal.PrincipalFromContext(r.Context())); !all {
 		a.Error(w, r, focal.Errorf(focal.EFORBIDDEN, "who receives an event is for the team's staff"))
 		return
 	}
@@ -47,78 +29,23 @@ func (a *API) eventRecipients(w http.ResponseWriter, r *http.Request) {
 		a.Error(w, r, err)
 		return
 	}
-	var reasons []pipeline.Reason
-	if a.Lookup != nil {
-		reasons = pipeline.Explain(a.Lookup(), e)
-	}
-	out := []recipientBody{}
-	index := map[int64]int{}
-	for _, rs := range reasons {
-		if i, ok := index[rs.OrgID]; ok {
-			out[i].Matched = append(out[i].Matched, rs.How)
-			continue
-		}
-		rb := recipientBody{OrgID: rs.OrgID, Matched: []string{rs.How}}
-		o, err := a.Store.Organisation(r.Context(), rs.OrgID)
-		if err != nil {
-			a.Error(w, r, err)
-			return
-		}
-		rb.Org = o.Name
-		if err := a.decide(r, o, e, &rb); err != nil {
-			a.Error(w, r, err)
-			return
-		}
-		index[rs.OrgID] = len(out)
-		out = append(out, rb)
+	out, err := preview.Event(r.Context(), a.Store, a.lookupTable(), e)
+	if err != nil {
+		a.Error(w, r, err)
+		return
 	}
 	a.writeJSON(w, http.StatusOK, struct {
-		EventID    int64           `json:"event_id"`
-		Recipients []recipientBody `json:"recipients"`
+		EventID    int64               `json:"event_id"`
+		Recipients []preview.Recipient `json:"recipients"`
 	}{e.ID, out})
 }
 
-// decide fills in what o's notification policy (set, or derived from its
-// contacts) makes of event e.
-func (a *API) decide(r *http.Request, o *focal.Organisation, e *focal.Event, rb *recipientBody) error {
-	pol, err := a.Store.NotifyPolicy(r.Context(), o.ID)
-	switch {
-	case err == nil:
-		rb.Policy = "set"
-	case focal.ErrorCode(err) == focal.ENOTFOUND:
-		def := notify.PolicyFor(o)
-		pol, rb.Policy = &def, "default"
-		if verr := pol.Validate(); verr != nil {
-			rb.Reason = "no usable policy: " + verr.Error()
-			return nil
-		}
-	default:
-		return err
+// lookupTable returns the current constituency table, nil when there is none.
+func (a *API) lookupTable() *lookup.Table {
+	if a.Lookup == nil {
+		return nil
 	}
-	rb.Notify, rb.Reason = pol.Wants(e)
-	rb.Channel, rb.Schedule = pol.Channel, pol.Schedule
-	if pol.Channel == notify.ChannelWebhook {
-		rb.Recipients = []string{hostOf(pol.WebhookURL)}
-	} else {
-		rb.Recipients = pol.Recipients
-	}
-	return nil
-}
-
-// hostOf returns a URL's host, so a webhook's secret path or query is
-// not shown.
-func hostOf(raw string) string {
-	if u, err := url.Parse(raw); err == nil {
-		return u.Host
-	}
-	return ""
-}
-
-// feedRecipientBody is an organisation that has events of a feed, and
-// what its policy makes of the newest one.
-type feedRecipientBody struct {
-	recipientBody
-	Events int64 `json:"events"` // in the window
+	return a.Lookup()
 }
 
 // feedRecipients serves GET /api/v1/feeds/{id}/recipients: who receives
@@ -146,54 +73,16 @@ func (a *API) feedRecipients(w http.ResponseWriter, r *http.Request) {
 			days = n
 		}
 	}
-	orgs, err := a.Store.FeedOrganisations(r.Context(), fd.ID, time.Now().AddDate(0, 0, -days), 1000)
+	out, err := preview.Feed(r.Context(), a.Store, a.lookupTable(), fd.ID, time.Now().AddDate(0, 0, -days))
 	if err != nil {
 		a.Error(w, r, err)
 		return
 	}
-	out := []feedRecipientBody{}
-	for _, fo := range orgs {
-		e, err := a.Store.Event(r.Context(), fo.Newest)
-		if err != nil {
-			a.Error(w, r, err)
-			return
-		}
-		o, err := a.Store.Organisation(r.Context(), fo.OrgID)
-		if err != nil {
-			a.Error(w, r, err)
-			return
-		}
-		rb := recipientBody{OrgID: o.ID, Org: o.Name}
-		if a.Lookup != nil {
-			for _, rs := range pipeline.Explain(a.Lookup(), e) {
-				if rs.OrgID == o.ID {
-					rb.Matched = append(rb.Matched, rs.How)
-				}
-			}
-		}
-		if err := a.decide(r, o, e, &rb); err != nil {
-			a.Error(w, r, err)
-			return
-		}
-		out = append(out, feedRecipientBody{recipientBody: rb, Events: fo.Events})
-	}
 	a.writeJSON(w, http.StatusOK, struct {
-		Feed       string              `json:"feed"`
-		Days       int                 `json:"days"`
-		Recipients []feedRecipientBody `json:"recipients"`
+		Feed       string                  `json:"feed"`
+		Days       int                     `json:"days"`
+		Recipients []preview.FeedRecipient `json:"recipients"`
 	}{fd.Name, days, out})
-}
-
-// incidentRecipientBody is an organisation an incident concerns: why,
-// whether it sees the incident in its portal, and whom to contact.
-type incidentRecipientBody struct {
-	OrgID    int64    `json:"org_id"`
-	Org      string   `json:"org"`
-	Why      []string `json:"why"`
-	Portal   bool     `json:"portal"`   // its constituents see the incident
-	Contacts []string `json:"contacts"` // abuse contacts, else all
-	Channel  string   `json:"channel,omitempty"`
-	Policy   string   `json:"policy"` // "set" or "default"
 }
 
 // incidentRecipients serves GET /api/v1/incidents/{id}/recipients: the
@@ -216,55 +105,14 @@ func (a *API) incidentRecipients(w http.ResponseWriter, r *http.Request) {
 		a.Error(w, r, err)
 		return
 	}
-	obs, err := a.Store.Observables(r.Context(), id)
+	out, err := preview.Incident(r.Context(), a.Store, a.lookupTable(), inc)
 	if err != nil {
 		a.Error(w, r, err)
 		return
 	}
-	why := map[int64][]string{}
-	var order []int64
-	note := func(org int64, reason string) {
-		if _, ok := why[org]; !ok {
-			order = append(order, org)
-		}
-		why[org] = append(why[org], reason)
-	}
-	if inc.OrgID != 0 {
-		note(inc.OrgID, "it is the incident's affected organisation")
-	}
-	if a.Lookup != nil {
-		for _, m := range a.Lookup().MatchObservables(obs) {
-			note(m.OrgID, "it owns "+strings.Join(m.Matched, ", "))
-		}
-	}
-	out := []incidentRecipientBody{}
-	for _, orgID := range order {
-		o, err := a.Store.Organisation(r.Context(), orgID)
-		if err != nil {
-			a.Error(w, r, err)
-			return
-		}
-		rb := incidentRecipientBody{OrgID: o.ID, Org: o.Name, Why: why[orgID], Portal: orgID == inc.OrgID && inc.TLP != focal.TLPRed}
-		pol, err := a.Store.NotifyPolicy(r.Context(), o.ID)
-		switch {
-		case err == nil:
-			rb.Policy = "set"
-		case focal.ErrorCode(err) == focal.ENOTFOUND:
-			def := notify.PolicyFor(o)
-			pol, rb.Policy = &def, "default"
-		default:
-			a.Error(w, r, err)
-			return
-		}
-		rb.Channel, rb.Contacts = pol.Channel, pol.Recipients
-		if rb.Contacts == nil {
-			rb.Contacts = []string{}
-		}
-		out = append(out, rb)
-	}
 	a.writeJSON(w, http.StatusOK, struct {
-		IncidentID int64                   `json:"incident_id"`
-		Ref        string                  `json:"ref"`
-		Recipients []incidentRecipientBody `json:"recipients"`
+		IncidentID int64                       `json:"incident_id"`
+		Ref        string                      `json:"ref"`
+		Recipients []preview.IncidentRecipient `json:"recipients"`
 	}{inc.ID, inc.Ref, out})
 }

@@ -27,12 +27,13 @@ const MaxPendingEvents = 5000
 
 // SetNotifyPolicy stores organisation orgID's notification policy,
 // replacing any earlier one. It validates (and so normalises) p first,
-// returning its EINVALID error. Only coordinators may; ENOTFOUND when the
-// organisation does not exist. The audit log records the change without
+// returning its EINVALID error. Coordinators may for any organisation, a
+// constituent for its own; ENOTFOUND when the organisation does not exist
+// (or is not the constituent's). The audit log records the change without
 // the webhook secret.
 func (s *Store) SetNotifyPolicy(ctx context.Context, orgID int64, p *notify.Policy) error {
-	if err := authorize(ctx, focal.ActionUpdate, focal.Resource{Kind: focal.KindOrganisation, Object: true, OrgID: orgID}); err != nil {
-		return err
+	if err := authorize(ctx, focal.ActionUpdate, focal.Resource{Kind: focal.KindContacts, Object: true, OrgID: orgID}); err != nil {
+		return hideOtherOrg(ctx, err, orgID)
 	}
 	if err := p.Validate(); err != nil {
 		return err

@@ -80,7 +80,7 @@ func TestNotifyPolicies(t *testing.T) {
 		if err := s.SetNotifyPolicy(ctx, 9999, p); focal.ErrorCode(err) != focal.ENOTFOUND {
 			t.Errorf("SetNotifyPolicy(unknown org) = %v, want ENOTFOUND", err)
 		}
-		// A constituent reads its own policy only, and changes none.
+		// A constituent reads and keeps its own policy only.
 		ca := as(focal.Principal{UserID: 5, Name: "c", Role: focal.RoleConstituent, OrgID: a.ID})
 		cb := as(focal.Principal{UserID: 6, Name: "d", Role: focal.RoleConstituent, OrgID: b.ID})
 		if _, err := s.NotifyPolicy(ca, a.ID); err != nil {
@@ -89,8 +89,15 @@ func TestNotifyPolicies(t *testing.T) {
 		if _, err := s.NotifyPolicy(cb, a.ID); focal.ErrorCode(err) != focal.EFORBIDDEN {
 			t.Errorf("NotifyPolicy(other's) = %v, want EFORBIDDEN", err)
 		}
-		if err := s.SetNotifyPolicy(ca, a.ID, p); focal.ErrorCode(err) != focal.EFORBIDDEN {
-			t.Errorf("SetNotifyPolicy by a constituent = %v, want EFORBIDDEN", err)
+		if err := s.SetNotifyPolicy(ca, a.ID, p); err != nil {
+			t.Errorf("SetNotifyPolicy by a constituent of its own = %v", err)
+		}
+		if err := s.SetNotifyPolicy(cb, a.ID, p); focal.ErrorCode(err) != focal.ENOTFOUND {
+			t.Errorf("SetNotifyPolicy by a constituent of another's = %v, want ENOTFOUND", err)
+		}
+		roToken := as(focal.Principal{UserID: 5, Name: "c", Role: focal.RoleConstituent, OrgID: a.ID, Token: true, ReadOnly: true})
+		if err := s.SetNotifyPolicy(roToken, a.ID, p); focal.ErrorCode(err) != focal.EFORBIDDEN {
+			t.Errorf("SetNotifyPolicy with a read-only token = %v, want EFORBIDDEN", err)
 		}
 		if all, err := s.NotifyPolicies(cb); err != nil || len(all) != 0 {
 			t.Errorf("NotifyPolicies(constituent B) = %v, %v; want none", all, err)

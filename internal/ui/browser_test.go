@@ -118,6 +118,7 @@ func tab(tb testing.TB, parent context.Context) context.Context {
 // browserApp runs a real App with organisations A and B, a coordinator
 // and a constituent of each organisation, all with testPassword.
 type browserApp struct {
+	app        *app.App
 	url        string
 	orgA, orgB *focal.Organisation
 }
@@ -138,6 +139,7 @@ func startApp(tb testing.TB) browserApp {
 	})
 	sys := focal.NewContextWithPrincipal(context.Background(), focal.System())
 	b := browserApp{
+		app: a,
 		url: a.URL(),
 		orgA: &focal.Organisation{Name: "Alpha Telecom", Sector: "isp", Country: "FR", Networks: []netip.Prefix{netip.MustParsePrefix("198.51.100.0/24")},
 			Contacts: []focal.Contact{{Email: "abuse@alpha.example", Role: "abuse"}}},
@@ -146,6 +148,19 @@ func startApp(tb testing.TB) browserApp {
 	for _, o := range []*focal.Organisation{b.orgA, b.orgB} {
 		if err := a.Store.CreateOrganisation(sys, o); err != nil {
 			tb.Fatal(err)
+		}
+	}
+	// The registry changed behind the API's back: rebuild the lookup
+	// table, so the pipeline matches events to these organisations.
+	a.ConstituencyChanged()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if t := a.Lookup.Load(); t != nil {
+			if prefixes, _, _ := t.Len(); prefixes >= 2 {
+				break
+			}
+		}
+		if time.Now().After(deadline) {
+			tb.Fatal("the lookup table was not rebuilt with the new organisations")
 		}
 	}
 	hash, err := auth.HashPassword(testPassword, cheapParams)

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"focal/internal/preview"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -546,6 +547,9 @@ type eventDetailPage struct {
 	FeedURL   string // "" when the caller may not read feeds
 	// Feedback is the organisations' feedback on the event (feedback.go).
 	Feedback feedbackSection
+	// Recipients answers "who will receive this" (staff only; nil for
+	// others).
+	Recipients []preview.Recipient
 }
 
 // eventDetail serves GET /events/{id}: every field of one event, with the
@@ -616,6 +620,12 @@ func (h *handlers) renderEvent(w http.ResponseWriter, r *http.Request, status in
 	if page.Feedback, err = h.eventFeedbackSection(ctx, p, e, names, posted); err != nil {
 		h.error(w, r, err)
 		return
+	}
+	if _, all := focal.OrgScope(p); all {
+		if page.Recipients, err = preview.Event(ctx, h.store, h.lookupTable(), e); err != nil {
+			h.error(w, r, err)
+			return
+		}
 	}
 	h.render(w, r, status, "event_detail", page)
 }

@@ -3,6 +3,7 @@ package ui
 import (
 	"errors"
 	"fmt"
+	"focal/internal/preview"
 	"io"
 	"net/http"
 	"slices"
@@ -361,6 +362,9 @@ type listingCount struct {
 // feedDetailPage is the data of a feed's page.
 type feedDetailPage struct {
 	base
+	// Recipients: the organisations with events of the feed in the last
+	// 30 days, and what their policies do with them (staff only).
+	Recipients  []preview.FeedRecipient
 	formError   // about the upload
 	Feed        *focal.FeedDef
 	FormatTitle string
@@ -433,6 +437,12 @@ func (h *handlers) showFeed(w http.ResponseWriter, r *http.Request, id int64, st
 	}
 	for _, run := range runs {
 		page.Runs = append(page.Runs, newRunRow(run))
+	}
+	if _, all := focal.OrgScope(focal.PrincipalFromContext(ctx)); all {
+		if page.Recipients, err = preview.Feed(ctx, h.store, h.lookupTable(), fd.ID, time.Now().AddDate(0, 0, -30)); err != nil {
+			h.error(w, r, err)
+			return
+		}
 	}
 	h.render(w, r, status, "feed_detail", page)
 }

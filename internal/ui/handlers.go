@@ -68,6 +68,12 @@ func noticeText(key string) string {
 		return "The task was saved."
 	case "merged":
 		return "The incident was merged into this one."
+	case "requested":
+		return "Your request was sent; the team will review it."
+	case "withdrawn":
+		return "The request was withdrawn."
+	case "decided":
+		return "The decision was recorded."
 	case "scheduled":
 		return "The feed is due: it will be polled shortly."
 	}
@@ -109,6 +115,14 @@ func pathID(r *http.Request) (int64, error) {
 // showing links and buttons; the route and the store still check).
 func may(r *http.Request, a focal.Action, res focal.Resource) bool {
 	return focal.Authorize(focal.PrincipalFromContext(r.Context()), a, res) == nil
+}
+
+// lookupTable returns the current constituency table, nil when there is none.
+func (h *handlers) lookupTable() *lookup.Table {
+	if h.lookup == nil {
+		return nil
+	}
+	return h.lookup()
 }
 
 // constituencyChanged tells the App to rebuild its lookup table.

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"focal/internal/preview"
 	"net/http"
 	"slices"
 	"strconv"
@@ -105,6 +106,9 @@ type noteForm struct {
 // incidentDetailPage is the data of an incident's page.
 type incidentDetailPage struct {
 	base
+	// Recipients: the organisations the incident concerns, why, and whom
+	// to contact (staff only).
+	Recipients []preview.IncidentRecipient
 	formError
 	Inc         *focal.Incident
 	Status      string
@@ -190,6 +194,12 @@ func (h *handlers) showIncidentWith(w http.ResponseWriter, r *http.Request, id i
 	}
 	page.Err = fe
 	typed(&page)
+	if _, all := focal.OrgScope(focal.PrincipalFromContext(ctx)); all {
+		if page.Recipients, err = preview.Incident(ctx, h.store, h.lookupTable(), i); err != nil {
+			h.error(w, r, err)
+			return
+		}
+	}
 	if page.Reporter != nil {
 		if err := h.store.Audit(ctx, "view", "incident", strconv.FormatInt(id, 10), map[string]any{"reporter": true, "via": "ui"}); err != nil {
 			h.error(w, r, err)

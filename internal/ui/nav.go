@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strconv"
 	"strings"
 
 	"focal/internal/focal"
@@ -27,9 +28,11 @@ func navFor(p focal.Principal, path string) []navItem {
 		{"Quarantine", "/quarantine", focal.KindIncident, focal.ActionUpdate},
 		{"SLA", "/sla", focal.KindIncident, ""},
 		{"Events", "/events", focal.KindEvent, ""},
+		{"Live", livePath, focal.KindEvent, ""},
 		{"Notifications", notificationsPath, focal.KindOrganisation, ""},
 		{"Feeds", "/feeds", focal.KindFeed, ""},
 		{"Organisations", "/organisations", focal.KindOrganisation, ""},
+		{"Change requests", "/change-requests", focal.KindChange, ""},
 		{"Users", "/users", focal.KindUser, ""},
 		{"Audit log", "/audit", focal.KindAudit, ""},
 		{"Account", "/account", focal.KindSelf, ""},
@@ -53,8 +56,24 @@ func navFor(p focal.Principal, path string) []navItem {
 		if e.path == notificationsPath && !focal.MayReadNotifications(p) {
 			continue
 		}
-		current := path == e.path || (e.path != "/" && strings.HasPrefix(path, e.path+"/"))
-		out = append(out, navItem{Label: e.label, Path: e.path, Current: current})
+		// Change requests are reviewed by staff; a constituent sees its
+		// own on its organisation's page.
+		if e.path == "/change-requests" && !p.Role.Staff() {
+			continue
+		}
+		// The live stream is an organisation's own.
+		if e.path == livePath && (p.Role != focal.RoleConstituent || p.OrgID == 0) {
+			continue
+		}
+		label, to := e.label, e.path
+		if e.path == "/organisations" && p.Role == focal.RoleConstituent && p.OrgID != 0 {
+			label, to = "My organisation", "/organisations/"+strconv.FormatInt(p.OrgID, 10)
+		}
+		current := path == to || strings.HasPrefix(path, to+"/")
+		if e.path == "/" {
+			current = path == "/"
+		}
+		out = append(out, navItem{Label: label, Path: to, Current: current})
 	}
 	return out
 }

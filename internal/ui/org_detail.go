@@ -14,6 +14,10 @@ type orgDetailPage struct {
 	Networks  []networkRow
 	MayUpdate bool
 	MayDelete bool
+	// MayContacts: the caller keeps the contacts and notification policy
+	// (a coordinator, or the organisation's own constituent).
+	MayContacts bool
+	Changes     changeSection
 }
 
 // networkRow is one of the organisation's networks with the other
@@ -37,12 +41,18 @@ type overlapRow struct {
 // another organisation's (constituents never: that would reveal who owns
 // other networks).
 func (h *handlers) orgDetail(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
 	id, err := pathID(r)
 	if err != nil {
 		h.error(w, r, err)
 		return
 	}
+	h.orgDetailWith(w, r, id, http.StatusOK, nil)
+}
+
+// orgDetailWith renders organisation id's page with status; posted, when
+// not nil, is a refused change request to show again.
+func (h *handlers) orgDetailWith(w http.ResponseWriter, r *http.Request, id int64, status int, posted *changeSection) {
+	ctx := r.Context()
 	o, err := h.store.Organisation(ctx, id)
 	if err != nil {
 		h.error(w, r, err)
@@ -55,10 +65,18 @@ func (h *handlers) orgDetail(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	page := orgDetailPage{
-		base:      h.base(r, o.Name),
-		Org:       o,
-		MayUpdate: may(r, focal.ActionUpdate, focal.Resource{Kind: focal.KindOrganisation, OrgID: id}),
-		MayDelete: may(r, focal.ActionDelete, focal.Resource{Kind: focal.KindOrganisation, OrgID: id}),
+		base:        h.base(r, o.Name),
+		Org:         o,
+		MayUpdate:   may(r, focal.ActionUpdate, focal.Resource{Kind: focal.KindOrganisation, OrgID: id}),
+		MayDelete:   may(r, focal.ActionDelete, focal.Resource{Kind: focal.KindOrganisation, OrgID: id}),
+		MayContacts: may(r, focal.ActionUpdate, focal.Resource{Kind: focal.KindContacts, Object: true, OrgID: id}),
+	}
+	if page.Changes, err = h.changeSectionFor(r, id); err != nil {
+		h.error(w, r, err)
+		return
+	}
+	if posted != nil {
+		page.Changes.Add, page.Changes.Remove, page.Changes.Note, page.Changes.Error = posted.Add, posted.Remove, posted.Note, posted.Error
 	}
 	var overlaps []overlapRow
 	if may(r, focal.ActionRead, focal.Resource{Kind: focal.KindLookup}) {
@@ -76,7 +94,7 @@ func (h *handlers) orgDetail(w http.ResponseWriter, r *http.Request) {
 		}
 		page.Networks = append(page.Networks, row)
 	}
-	h.render(w, r, http.StatusOK, "org_detail", page)
+	h.render(w, r, status, "org_detail", page)
 }
 
 // overlaps lists the claims of organisation id that overlap another

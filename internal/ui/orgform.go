@@ -60,6 +60,9 @@ type orgFormPage struct {
 	Sectors   []focal.Sector
 	Roles     []string
 	Schedules []string
+	// ContactsOnly is the form of an organisation's own constituents:
+	// contacts and notification preferences, nothing else.
+	ContactsOnly bool
 }
 
 // ErrorFor returns the error message about field, or "".

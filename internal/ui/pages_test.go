@@ -99,11 +99,11 @@ func TestNav(t *testing.T) {
 		role string
 		want []string
 	}{
-		{"coordinator", []string{"Dashboard", "Incidents", "Quarantine", "SLA", "Events", "Notifications", "Feeds", "Organisations", "Users", "Audit log", "Account", "Report an incident"}},
-		{"handler", []string{"Dashboard", "Incidents", "Quarantine", "SLA", "Events", "Notifications", "Feeds", "Organisations", "Account", "Report an incident"}},
-		{"analyst", []string{"Dashboard", "Incidents", "SLA", "Events", "Feeds", "Organisations", "Account", "Report an incident"}},
-		{"assessor", []string{"Dashboard", "Organisations", "Account", "Report an incident"}},
-		{"constituent", []string{"Dashboard", "Incidents", "SLA", "Events", "Notifications", "Organisations", "Account", "Report an incident"}},
+		{"coordinator", []string{"Dashboard", "Incidents", "Quarantine", "SLA", "Events", "Notifications", "Feeds", "Organisations", "Change requests", "Users", "Audit log", "Account", "Report an incident"}},
+		{"handler", []string{"Dashboard", "Incidents", "Quarantine", "SLA", "Events", "Notifications", "Feeds", "Organisations", "Change requests", "Account", "Report an incident"}},
+		{"analyst", []string{"Dashboard", "Incidents", "SLA", "Events", "Feeds", "Organisations", "Change requests", "Account", "Report an incident"}},
+		{"assessor", []string{"Dashboard", "Organisations", "Change requests", "Account", "Report an incident"}},
+		{"constituent", []string{"Dashboard", "Incidents", "SLA", "Events", "Live", "Notifications", "My organisation", "Account", "Report an incident"}},
 		{"peer", []string{"Account", "Report an incident"}},
 	}
 	item := regexp.MustCompile(`<li><a href="[^"]*"(?: aria-current="page")?>([^<]+)</a></li>`)

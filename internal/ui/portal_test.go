@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -161,5 +162,204 @@ func TestNotificationPages(t *testing.T) {
 		if r := w.get(t, tt.as, tt.path); r.status != tt.status {
 			t.Errorf("GET %s as %q = %d, want %d", tt.path, tt.as, r.status, tt.status)
 		}
+	}
+}
+
+// TestPortalContactsAndPolicy has a constituent keep its organisation's
+// contacts and notification policy from the portal: invalid entries come
+// back with the reason next to the field, another organisation's pages
+// are not found, and the network fields are not on the form.
+func TestPortalContactsAndPolicy(t *testing.T) {
+	e := newEnv(t)
+	a, b := e.orgA.ID, e.orgB.ID
+	page := fmt.Sprintf("/organisations/%d", a)
+	r := e.get(t, "constituent", page)
+	for _, want := range []string{`id="edit-contacts"`, `id="edit-policy"`, `id="change-form"`} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("the constituent's organisation page lacks %s", want)
+		}
+	}
+	if strings.Contains(r.body, `/organisations/`+fmt.Sprint(a)+`/edit"`) {
+		t.Errorf("the constituent's organisation page offers the full edit form")
+	}
+	for _, p := range []string{"/contacts", "/notify-policy"} {
+		if r := e.get(t, "constituent-b", page+p); r.status != http.StatusNotFound {
+			t.Errorf("GET %s as another organisation's constituent = %d, want 404", page+p, r.status)
+		}
+		if r := e.get(t, "handler", page+p); r.status != http.StatusForbidden {
+			t.Errorf("GET %s as handler = %d, want 403", page+p, r.status)
+		}
+	}
+	r = e.get(t, "constituent", page+"/contacts")
+	checkPage(t, "GET contacts form", r, "Contacts of Alpha Telecom")
+	if strings.Contains(r.body, `name="networks"`) || !strings.Contains(r.body, `name="contact.0.email"`) {
+		t.Errorf("the contacts form shows network fields or lacks the contact rows")
+	}
+	bad := url.Values{"contacts": {"1"}, "contact.0.email": {"no-at-sign"}, "contact.0.role": {"abuse"}, "notify_schedule": {"daily"}}
+	r = e.post(t, "constituent", page+"/contacts", bad)
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, `id="e-contact.0.email"`) || !strings.Contains(r.body, "no-at-sign") {
+		t.Errorf("POST bad contact = %d; want 400 with the error at contact 1 and the typed value", r.status)
+	}
+	good := url.Values{"contacts": {"2"}, "contact.0.email": {"cert@alpha.example"}, "contact.0.role": {"abuse"}, "contact.0.language": {"fr"},
+		"contact.1.email": {""}, "contact.1.role": {"abuse"}, "notify_schedule": {"hourly"}}
+	if r = e.post(t, "constituent", page+"/contacts", good); r.status != http.StatusSeeOther {
+		t.Fatalf("POST contacts = %d\n%s", r.status, r.body)
+	}
+	o, err := e.st.Organisation(e.sys, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Contacts) != 1 || o.Contacts[0].Email != "cert@alpha.example" || o.Notify.Schedule != "hourly" || len(o.Networks) != 1 {
+		t.Errorf("after the contacts form the organisation is %+v", o)
+	}
+	if r := e.post(t, "constituent-b", page+"/contacts", good); r.status != http.StatusNotFound {
+		t.Errorf("POST contacts of another organisation = %d, want 404", r.status)
+	}
+
+	r = e.get(t, "constituent", page+"/notify-policy")
+	checkPage(t, "GET policy form", r, "Notification policy of Alpha Telecom")
+	if !strings.Contains(r.body, `id="policy-default"`) {
+		t.Errorf("the policy form does not say the policy is the default")
+	}
+	hook := url.Values{"channel": {"webhook"}, "schedule": {"hourly"}, "format": {"text"}, "language": {"en"}, "max_tlp": {"AMBER"}, "webhook_url": {"http://hooks.example/x"}, "webhook_secret": {"0123456789abcdef"}}
+	r = e.post(t, "constituent", page+"/notify-policy", hook)
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, `id="e-webhook_url"`) {
+		t.Errorf("POST a policy with an http webhook = %d; want 400 with the error at the webhook URL\n%s", r.status, r.body)
+	}
+	if strings.Contains(r.body, "0123456789abcdef") {
+		t.Errorf("a refused policy form shows the webhook secret back")
+	}
+	digest := url.Values{"channel": {"email-digest"}, "schedule": {"daily"}, "format": {"xarf"}, "language": {"fr"}, "max_tlp": {"GREEN"},
+		"min_confidence": {"50"}, "classes": {"malicious-code\nvulnerable"}, "recipients": {"soc@alpha.example"}}
+	if r = e.post(t, "constituent", page+"/notify-policy", digest); r.status != http.StatusSeeOther {
+		t.Fatalf("POST policy = %d\n%s", r.status, r.body)
+	}
+	pol, err := e.st.NotifyPolicy(e.sys, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pol.Format != "xarf" || pol.MaxTLP != focal.TLPGreen || pol.MinConfidence != 50 || len(pol.Classes) != 2 || pol.Recipients[0] != "soc@alpha.example" {
+		t.Errorf("stored policy = %+v", pol)
+	}
+	if _, err := e.st.NotifyPolicy(e.sys, b); focal.ErrorCode(err) != focal.ENOTFOUND {
+		t.Errorf("B's policy changed: %v", err)
+	}
+}
+
+// TestPortalChangeRequests files a network change request from the
+// portal, has it refused when malformed, and approved by a coordinator
+// on the change requests page: the organisation then holds the network
+// and the constituency lookup is rebuilt.
+func TestPortalChangeRequests(t *testing.T) {
+	e := newEnv(t)
+	a := e.orgA.ID
+	page := fmt.Sprintf("/organisations/%d", a)
+	r := e.post(t, "constituent", page+"/change-requests", url.Values{"add": {"203.0.113.128/25\nnot_a_domain!"}, "note": {"from our upstream"}})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, `id="change-error"`) || !strings.Contains(r.body, "not_a_domain!") {
+		t.Errorf("POST a malformed change request = %d; want 400 with the reason and the typed text\n%s", r.status, r.body)
+	}
+	if r := e.post(t, "constituent-b", page+"/change-requests", url.Values{"add": {"203.0.113.0/25"}}); r.status != http.StatusNotFound {
+		t.Errorf("POST a change request for another organisation = %d, want 404", r.status)
+	}
+	r = e.post(t, "constituent", page+"/change-requests", url.Values{"add": {"203.0.113.128/25\nAS64511"}, "remove": {"alpha.example"}, "note": {"from our upstream"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("POST change request = %d\n%s", r.status, r.body)
+	}
+	r = e.get(t, "constituent", page)
+	if !strings.Contains(r.body, `<code>203.0.113.128/25</code>`) || !strings.Contains(r.body, "state-pending") {
+		t.Errorf("the organisation page does not list the pending request")
+	}
+	list, err := e.st.ChangeRequests(e.sys, store.ChangeFilter{State: focal.ChangePending})
+	if err != nil || len(list) != 1 {
+		t.Fatalf("pending requests = %v, %v", list, err)
+	}
+	id := list[0].ID
+	r = e.get(t, "coordinator", "/change-requests")
+	checkPage(t, "GET /change-requests", r, "Change requests")
+	if !strings.Contains(r.body, fmt.Sprintf(`id="approve-%d"`, id)) || !strings.Contains(r.body, "from our upstream") {
+		t.Errorf("the coordinator's change requests page lacks the request or its approve button")
+	}
+	if r := e.get(t, "handler", "/change-requests"); strings.Contains(r.body, "approve-") {
+		t.Errorf("a handler is offered to approve")
+	}
+	decide := fmt.Sprintf("/change-requests/%d/decide", id)
+	if r := e.post(t, "handler", decide, url.Values{"decision": {"approve"}}); r.status != http.StatusForbidden {
+		t.Errorf("POST decide as handler = %d, want 403", r.status)
+	}
+	if r := e.post(t, "constituent", decide, url.Values{"decision": {"approve"}}); r.status != http.StatusForbidden {
+		t.Errorf("POST decide as the requester = %d, want 403", r.status)
+	}
+	before := e.changed.Load()
+	if r := e.post(t, "coordinator", decide, url.Values{"decision": {"approve"}, "note": {"checked"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("POST approve = %d\n%s", r.status, r.body)
+	}
+	if e.changed.Load() == before {
+		t.Errorf("approving a change did not rebuild the constituency lookup")
+	}
+	o, err := e.st.Organisation(e.sys, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(o.Networks) != 2 || !slices.Contains(o.ASNs, 64511) || slices.Contains(o.Domains, "alpha.example") {
+		t.Errorf("after approval: networks %v, ASNs %v, domains %v", o.Networks, o.ASNs, o.Domains)
+	}
+	if r := e.post(t, "coordinator", decide, url.Values{"decision": {"reject"}}); r.status != http.StatusConflict {
+		t.Errorf("deciding again = %d, want 409", r.status)
+	}
+	// A pending request is withdrawn by its organisation, not another.
+	if r := e.post(t, "constituent", page+"/change-requests", url.Values{"add": {"portal.alpha.example"}}); r.status != http.StatusSeeOther {
+		t.Fatal(r.status)
+	}
+	list, _ = e.st.ChangeRequests(e.sys, store.ChangeFilter{State: focal.ChangePending})
+	withdraw := fmt.Sprintf("/change-requests/%d/withdraw", list[0].ID)
+	if r := e.post(t, "constituent-b", withdraw, nil); r.status != http.StatusNotFound {
+		t.Errorf("POST withdraw as another organisation = %d, want 404", r.status)
+	}
+	if r := e.post(t, "constituent", withdraw, nil); r.status != http.StatusSeeOther {
+		t.Errorf("POST withdraw = %d", r.status)
+	}
+}
+
+// TestRecipientsPreviewPages shows "who will receive this" on an event's
+// and a feed's page to staff, naming the organisation, the match and the
+// policy's decision, and never to a constituent.
+func TestRecipientsPreviewPages(t *testing.T) {
+	w := newWWEnv(t)
+	shared := fmt.Sprintf("/events/%d", w.events["192.0.2.200"]) // Alpha's /24 and Beta's /25
+	r := w.get(t, "handler", shared)
+	for _, want := range []string{`id="recipients-table"`, "Alpha Telecom", "Beta Bank", "source address 192.0.2.200", "default policy"} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("the event page's preview lacks %q", want)
+		}
+	}
+	if r := w.get(t, "constituent", shared); strings.Contains(r.body, `id="recipients"`) || strings.Contains(r.body, "Beta Bank") {
+		t.Errorf("a constituent sees who else receives the event")
+	}
+	outside := fmt.Sprintf("/events/%d", w.events["198.51.100.7"])
+	if r := w.get(t, "handler", outside); !strings.Contains(r.body, `id="recipients-none"`) {
+		t.Errorf("an event matching no organisation does not say so")
+	}
+	r = w.get(t, "analyst", fmt.Sprintf("/feeds/%d", w.feed.ID))
+	if !strings.Contains(r.body, `id="recipients-table"`) || !strings.Contains(r.body, "Alpha Telecom") {
+		t.Errorf("the feed page's preview lacks the organisations with its events")
+	}
+}
+
+// TestLivePage serves the live view to a constituent, with its newest
+// events and the script that follows the stream; staff are refused.
+func TestLivePage(t *testing.T) {
+	w := newWWEnv(t)
+	r := w.get(t, "constituent", "/live")
+	checkPage(t, "GET /live", r, "Live events")
+	for _, want := range []string{`id="live-events"`, `data-stream="/api/v1/my/stream"`, "live.js", fmt.Sprintf(`data-id="%d"`, w.events["192.0.2.10"])} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("the live page lacks %q", want)
+		}
+	}
+	if strings.Contains(r.body, fmt.Sprintf(`data-id="%d"`, w.events["198.51.100.7"])) {
+		t.Errorf("the live page lists an event of no organisation")
+	}
+	if r := w.get(t, "handler", "/live"); r.status != http.StatusForbidden {
+		t.Errorf("GET /live as handler = %d, want 403", r.status)
 	}
 }

@@ -33,6 +33,7 @@ func parsePages(fsys fs.FS, dir string, static func(string) (string, error)) (*p
 		"date":     formatDate,
 		"datetime": formatDateTime,
 		"inc":      func(i int) int { return i + 1 },
+		"dict":     dict,
 	}
 	names, err := fs.Glob(fsys, path.Join(dir, "*.html"))
 	if err != nil {
@@ -59,6 +60,23 @@ func parsePages(fsys fs.FS, dir string, static func(string) (string, error)) (*p
 		}
 	}
 	return p, nil
+}
+
+// dict builds a map from key, value pairs, to pass several values to a
+// partial template.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, fmt.Errorf("dict: odd number of arguments")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, fmt.Errorf("dict: key %v is not a string", kv[i])
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
 }
 
 // formatDate shows a time in UTC to the minute, or "never" for the zero time.

@@ -182,6 +182,17 @@ func (u *UI) Routes() []server.Route {
 		r("GET", "/organisations/{id}/edit", focal.KindOrganisation, update, h.orgEdit),
 		r("POST", "/organisations/{id}", focal.KindOrganisation, update, h.orgUpdate),
 		r("POST", "/organisations/{id}/delete", focal.KindOrganisation, del, h.orgDelete),
+		// The constituent portal: an organisation's own constituents keep
+		// its contacts and notification policy, and ask for changes to
+		// its networks, which a coordinator decides.
+		r("GET", "/organisations/{id}/contacts", focal.KindContacts, update, h.orgContactsEdit),
+		r("POST", "/organisations/{id}/contacts", focal.KindContacts, update, h.orgContactsUpdate),
+		r("GET", "/organisations/{id}/notify-policy", focal.KindContacts, update, h.policyEdit),
+		r("POST", "/organisations/{id}/notify-policy", focal.KindContacts, update, h.policyUpdate),
+		r("POST", "/organisations/{id}/change-requests", focal.KindChange, create, h.changeCreate),
+		r("GET", "/change-requests", focal.KindChange, read, h.changeList),
+		r("POST", "/change-requests/{id}/decide", focal.KindChange, update, h.changeDecide),
+		r("POST", "/change-requests/{id}/withdraw", focal.KindChange, create, h.changeWithdraw),
 		r("GET", "/users", focal.KindUser, read, h.userList),
 		r("GET", "/users/new", focal.KindUser, create, h.userNew),
 		r("POST", "/users", focal.KindUser, create, h.userCreate),
@@ -220,6 +231,7 @@ func (u *UI) Routes() []server.Route {
 		// analysts, read by handlers.
 		r("GET", "/events", focal.KindEvent, read, h.events),
 		r("GET", "/events/{id}", focal.KindEvent, read, h.eventDetail),
+		r("GET", livePath, focal.KindEvent, read, h.live),
 		// The constituent portal: feedback on an organisation's own events
 		// (the store allows only its constituents, with a session or a
 		// token that may write), and the log of notifications sent
