@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"html"
 	"math/rand/v2"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -24,8 +26,9 @@ import (
 // each holding one random /24 of 198.18.0.0/15 (none overlapping), feeds
 // 100,000 distinct addresses of that range through the pipeline, and
 // checks that for every organisation the live stream, the e-mail digests,
-// the API listing (paged) and the CSV export hold exactly the events of
-// its own network: no more, no fewer.
+// the API listing (paged), the CSV export and the portal's events pages
+// (paged, as its constituent sees them) hold exactly the events of its own
+// network: no more, no fewer.
 func TestOrganisationIsolation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("isolation test skipped in -short mode")
@@ -209,10 +212,35 @@ func TestOrganisationIsolation(t *testing.T) {
 			exported[r[col]] = true
 		}
 		check("CSV export", exported)
+
+		// The portal: the events pages a constituent browses, followed
+		// through their "Older" links.
+		shown := map[string]bool{}
+		for path := "/events"; path != ""; {
+			status, _, b := apiCall(t, a, m.token, "GET", path, nil)
+			if status != http.StatusOK {
+				t.Fatalf("portal %s: %d", path, status)
+			}
+			for _, row := range portalSource.FindAllStringSubmatch(b, -1) {
+				shown[row[1]] = true
+			}
+			path = ""
+			if older := portalOlder.FindStringSubmatch(b); older != nil {
+				path = html.UnescapeString(older[1])
+			}
+		}
+		check("portal events pages", shown)
 	}
 	if total < events/3 {
 		t.Errorf("only %d of %d events fall in the organisations' networks; the test is too weak", total, events)
 	}
 }
+
+// portalSource finds the source address of each row of the portal's
+// events table; portalOlder its link to the next page.
+var (
+	portalSource = regexp.MustCompile(`<td><code>([0-9a-f.:]+)</code></td>`)
+	portalOlder  = regexp.MustCompile(`<a href="([^"]+)" rel="next" id="older">`)
+)
 
 func head(s []string) []string { return s[:min(len(s), 5)] }
