@@ -1,6 +1,7 @@
 // Package httpauth identifies the callers of focal's HTTP surfaces: browser
-// sessions (an opaque cookie whose hash is stored server-side) and API
-// tokens (Authorization: Bearer), and it logs people in and out with rate
+// sessions (an opaque cookie whose hash is stored server-side), API
+// tokens (Authorization: Bearer) and, for TAXII clients under /taxii2/
+// only, HTTP Basic name and password; and it logs people in and out with rate
 // limits per client address and per account. It turns credentials into a
 // focal.Principal; what the principal may do is decided by focal.Authorize.
 //
@@ -9,12 +10,14 @@ package httpauth
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"log/slog"
 	"net/http"
 	"net/netip"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"focal/internal/auth"
@@ -34,6 +37,75 @@ type Authenticator struct {
 	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
 	// hashing bounds concurrent argon2id verifications (about 20 MB each).
 	hashing chan struct{}
+	// basic remembers recent HTTP Basic verifications.
+	basic basicCache
+}
+
+// BasicPathPrefix is where HTTP Basic credentials are accepted: the TAXII
+// server, whose clients (taxii2-client, OpenCTI, Sentinel…) send them on
+// every request. Everywhere else Basic is refused.
+const BasicPathPrefix = "/taxii2/"
+
+// basicPath reports whether Basic credentials are accepted on path:
+// under BasicPathPrefix, or the prefix without its slash (redirected).
+func basicPath(path string) bool {
+	return strings.HasPrefix(path, BasicPathPrefix) || path == strings.TrimSuffix(BasicPathPrefix, "/")
+}
+
+// basicCacheTTL is how long a verified Basic credential is trusted
+// without running argon2id again, so a polling peer does not pay ~40 ms
+// of hashing per request; basicCacheMax bounds the entries.
+const (
+	basicCacheTTL = 60 * time.Second
+	basicCacheMax = 4096
+)
+
+// basicCache maps sha256(name, password) to the stored password hash it
+// was verified against and until when. A changed password (another stored
+// hash) or a disabled account misses at once. The zero value is ready.
+type basicCache struct {
+	mu      sync.Mutex
+	entries map[[32]byte]basicEntry
+	now     func() time.Time // nil: time.Now; for tests
+}
+
+type basicEntry struct {
+	hash  string
+	until time.Time
+}
+
+func (c *basicCache) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
+}
+
+func (c *basicCache) hit(key [32]byte, hash string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[key]
+	return ok && e.hash == hash && c.clock().Before(e.until)
+}
+
+func (c *basicCache) put(key [32]byte, hash string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.clock()
+	if c.entries == nil {
+		c.entries = make(map[[32]byte]basicEntry)
+	}
+	if len(c.entries) >= basicCacheMax {
+		for k, e := range c.entries {
+			if !now.Before(e.until) {
+				delete(c.entries, k)
+			}
+		}
+		if len(c.entries) >= basicCacheMax {
+			clear(c.entries)
+		}
+	}
+	c.entries[key] = basicEntry{hash: hash, until: now.Add(basicCacheTTL)}
 }
 
 // New returns an Authenticator with default limits.
@@ -79,12 +151,17 @@ func (a *Authenticator) secure(r *http.Request) bool {
 }
 
 // Authenticate implements server.Server.Authenticate: a bearer token if the
-// request carries one (and it must be valid), else the session cookie (an
+// request carries one (and it must be valid), or under BasicPathPrefix
+// HTTP Basic credentials (they must be right), else the session cookie (an
 // invalid cookie just means anonymous), else the anonymous public.
 func (a *Authenticator) Authenticate(r *http.Request) (focal.Principal, string, error) {
 	remote := a.ClientAddr(r)
 	ctx := r.Context()
 	if h := r.Header.Get("Authorization"); h != "" {
+		if len(h) > 6 && strings.EqualFold(h[:6], "basic ") && basicPath(r.URL.Path) {
+			p, err := a.basicAuth(r, remote)
+			return p, remote, err
+		}
 		tok, ok := auth.ParseBearer(h)
 		if !ok {
 			return focal.Anonymous(), remote, focal.Errorf(focal.EUNAUTHORIZED, "malformed Authorization header: want Bearer <token>")
@@ -107,6 +184,71 @@ func (a *Authenticator) Authenticate(r *http.Request) (focal.Principal, string, 
 		}
 	}
 	return focal.Anonymous(), remote, nil
+}
+
+// basicAuth verifies HTTP Basic credentials like Login does — the same
+// rate limits per client address and account, the same bound on
+// concurrent argon2id, the same work whether or not the account exists,
+// failures audited — except that a credential verified in the last
+// basicCacheTTL against the same stored hash is trusted without hashing.
+// No session is started. Wrong credentials are EUNAUTHORIZED; too many
+// attempts ETOOMANY.
+func (a *Authenticator) basicAuth(r *http.Request, remote string) (focal.Principal, error) {
+	ctx := r.Context()
+	name, password, ok := r.BasicAuth()
+	if !ok {
+		return focal.Anonymous(), focal.Errorf(focal.EUNAUTHORIZED, "malformed Authorization header: want Basic <base64(name:password)>")
+	}
+	name = strings.ToLower(strings.TrimSpace(name))
+	if len(password) > auth.MaxPasswordBytes || len(name) > 64 || name == "" {
+		return focal.Anonymous(), focal.Errorf(focal.EUNAUTHORIZED, "wrong name or password")
+	}
+	key := sha256.Sum256([]byte(name + "\x00" + password))
+	u, hash, err := a.Store.Credentials(ctx, name)
+	if err != nil && focal.ErrorCode(err) != focal.ENOTFOUND {
+		return focal.Anonymous(), err
+	}
+	if err == nil && hash != "" && !u.Disabled && a.basic.hit(key, hash) {
+		return u.Principal(), nil
+	}
+	for _, k := range []string{"ip:" + remote, "user:" + name} {
+		if ok, retry := a.Limiter.Allow(k); !ok {
+			return focal.Anonymous(), focal.Errorf(focal.ETOOMANY, "too many login attempts; try again in %s", retry.Round(time.Second))
+		}
+	}
+	if a.hashing != nil {
+		select {
+		case a.hashing <- struct{}{}:
+		case <-ctx.Done():
+			return focal.Anonymous(), ctx.Err()
+		}
+	}
+	verified := false
+	switch {
+	case err == nil && hash != "" && !u.Disabled:
+		var verr error
+		verified, _, verr = auth.VerifyPassword(password, hash)
+		if verr != nil {
+			a.Logger.Error("stored password hash is malformed; login refused", "user", name, "err", verr)
+		}
+	default:
+		auth.DummyVerify(password)
+	}
+	if a.hashing != nil {
+		<-a.hashing
+	}
+	if !verified {
+		for _, k := range []string{"ip:" + remote, "user:" + name} {
+			a.Limiter.Failure(k)
+		}
+		if err := a.Store.RecordLogin(ctx, nil, name, false, ""); err != nil {
+			a.Logger.Error("audit failed login", "err", err)
+		}
+		return focal.Anonymous(), focal.Errorf(focal.EUNAUTHORIZED, "wrong name or password")
+	}
+	a.Limiter.Success("user:" + name)
+	a.basic.put(key, hash)
+	return u.Principal(), nil
 }
 
 // Login checks name and password, and on success starts a session and sets

@@ -10,11 +10,13 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +49,14 @@ type Server struct {
 	Authenticate func(r *http.Request) (p focal.Principal, remote string, err error)
 	// Protect wraps the mux; the app sets it to CSRF protection.
 	Protect func(http.Handler) http.Handler
+	// PrefixErrors renders a failed Authenticate for requests whose path
+	// starts with a key (or is the key without its final slash) with that
+	// surface's error function instead of problem JSON: TAXII clients get
+	// a TAXII error resource with WWW-Authenticate (taxii.PathPrefix →
+	// taxii.Server.Error).
+	PrefixErrors map[string]ErrorFunc
+	// TLSConfig, when set, makes Open serve HTTPS with it.
+	TLSConfig *tls.Config
 
 	mux      *http.ServeMux
 	ln       net.Listener
@@ -99,6 +109,12 @@ func (s *Server) identify(next http.Handler) http.Handler {
 			var err error
 			p, remote, err = s.Authenticate(r)
 			if err != nil {
+				for prefix, onError := range s.PrefixErrors {
+					if strings.HasPrefix(r.URL.Path, prefix) || r.URL.Path+"/" == prefix {
+						onError(w, r, err)
+						return
+					}
+				}
 				Error(w, r, s.Logger, err)
 				return
 			}
@@ -124,9 +140,17 @@ func (s *Server) Open() error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.Logger.Handler(), slog.LevelWarn),
 	}
+	if s.TLSConfig != nil {
+		s.srv.TLSConfig = s.TLSConfig.Clone()
+	}
 	s.done = make(chan error, 1)
 	go func() {
-		err := s.srv.Serve(ln)
+		var err error
+		if s.srv.TLSConfig != nil {
+			err = s.srv.ServeTLS(ln, "", "") // certificates come from TLSConfig
+		} else {
+			err = s.srv.Serve(ln)
+		}
 		if errors.Is(err, http.ErrServerClosed) {
 			err = nil
 		}
@@ -139,6 +163,9 @@ func (s *Server) Open() error {
 func (s *Server) URL() string {
 	if s.ln == nil {
 		return ""
+	}
+	if s.TLSConfig != nil {
+		return "https://" + s.ln.Addr().String()
 	}
 	return "http://" + s.ln.Addr().String()
 }
