@@ -78,6 +78,7 @@ type Notifier struct {
 	// each further one up to 6 hours; default DefaultRetryBackoff.
 	RetryBackoff time.Duration
 	Holder       string           // this process, for the lease (default host:pid)
+	Workers      int              // organisations whose digests are built at once; default GOMAXPROCS
 	Now          func() time.Time // default time.Now
 
 	mu      sync.Mutex

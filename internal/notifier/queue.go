@@ -3,8 +3,10 @@ package notifier
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"focal/internal/focal"
@@ -12,41 +14,55 @@ import (
 	"focal/internal/store"
 )
 
-// queue builds and queues the digests due at now, for every organisation.
+// queue builds and queues the digests due at now, for every organisation,
+// Workers organisations at a time: building a digest is CPU work (text,
+// CSV, signing) that the next organisation's database reads can overlap.
 func (n *Notifier) queue(ctx context.Context, now time.Time) error {
 	policies, err := n.Store.NotifyPolicies(ctx)
 	if err != nil {
 		return err
 	}
+	jobs := make(chan *focal.Organisation)
+	var wg sync.WaitGroup
+	for range n.workers() {
+		wg.Go(func() {
+			for o := range jobs {
+				p := policies[o.ID]
+				stored := p != nil
+				if p == nil {
+					d := notify.PolicyFor(o)
+					p = &d
+				} else {
+					c := *p
+					p = &c
+				}
+				if err := p.Validate(); err != nil {
+					if stored {
+						n.log().Warn("notifier: invalid policy", "org", o.Name, "err", err)
+					} else {
+						n.log().Debug("notifier: no usable default policy", "org", o.Name, "err", err)
+					}
+					continue
+				}
+				if err := n.queueOrg(ctx, o, p, now); err != nil && ctx.Err() == nil {
+					// One organisation's failure does not hold up the others.
+					n.log().Error("notifier: cannot queue", "org", o.Name, "err", err)
+				}
+			}
+		})
+	}
+	defer wg.Wait()
+	defer close(jobs)
 	for offset := 0; ; {
 		orgs, total, err := n.Store.Organisations(ctx, store.OrgFilter{Limit: 1000, Offset: offset})
 		if err != nil {
 			return err
 		}
 		for _, o := range orgs {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			p := policies[o.ID]
-			stored := p != nil
-			if p == nil {
-				d := notify.PolicyFor(o)
-				p = &d
-			}
-			if err := p.Validate(); err != nil {
-				if stored {
-					n.log().Warn("notifier: invalid policy", "org", o.Name, "err", err)
-				} else {
-					n.log().Debug("notifier: no usable default policy", "org", o.Name, "err", err)
-				}
-				continue
-			}
-			if err := n.queueOrg(ctx, o, p, now); err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
-				// One organisation's failure does not hold up the others.
-				n.log().Error("notifier: cannot queue", "org", o.Name, "err", err)
+			select {
+			case jobs <- o:
+			case <-ctx.Done():
+				return ctx.Err()
 			}
 		}
 		offset += len(orgs)
@@ -54,6 +70,13 @@ func (n *Notifier) queue(ctx context.Context, now time.Time) error {
 			return nil
 		}
 	}
+}
+
+func (n *Notifier) workers() int {
+	if n.Workers > 0 {
+		return n.Workers
+	}
+	return runtime.GOMAXPROCS(0)
 }
 
 // queueOrg queues organisation o's digest if its schedule is due, or only

@@ -207,22 +207,24 @@ func (s *Store) QueueNotifications(ctx context.Context, orgID int64, digest time
 	})
 }
 
-// linkNotificationEvents records the events m carries, many per statement.
+// linkNotificationEvents records the events m carries: each of its
+// organisation's event_orgs rows gets m's id, many per statement.
 func (tx *Tx) linkNotificationEvents(ctx context.Context, m *Notification) error {
-	const per = 300
+	const per = 500
 	for start := 0; start < len(m.EventIDs); start += per {
 		ids := m.EventIDs[start:min(start+per, len(m.EventIDs))]
 		var b strings.Builder
-		args := make([]any, 0, 3*len(ids))
-		b.WriteString("INSERT INTO notification_events (notification_id, org_id, event_id) VALUES ")
+		args := make([]any, 0, 2+len(ids))
+		args = append(args, m.ID, m.OrgID)
+		b.WriteString("UPDATE event_orgs SET notification_id = " + tx.store.placeholder(1) + " WHERE org_id = " + tx.store.placeholder(2) + " AND event_id IN (")
 		for i, id := range ids {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString("(" + tx.store.placeholder(len(args)+1) + "," + tx.store.placeholder(len(args)+2) + "," + tx.store.placeholder(len(args)+3) + ")")
-			args = append(args, m.ID, m.OrgID, id)
+			b.WriteString(tx.store.placeholder(len(args) + 1))
+			args = append(args, id)
 		}
-		b.WriteString(" ON CONFLICT DO NOTHING")
+		b.WriteString(")")
 		if _, err := tx.ExecContext(ctx, b.String(), args...); err != nil {
 			return fmt.Errorf("queue notifications: events: %w", err)
 		}
@@ -262,10 +264,12 @@ func (s *Store) PendingEvents(ctx context.Context, orgID int64, since time.Time,
 	if limit <= 0 || limit > MaxPendingEvents {
 		limit = MaxPendingEvents
 	}
-	q := "SELECT " + eventColumns + ` FROM events e JOIN feeds f ON f.id = e.feed_id
-		WHERE e.id IN (SELECT event_id FROM event_orgs WHERE org_id = $1) AND e.observed_time >= $2 AND e.id > $3 AND e.tlp <> $4
-		AND NOT EXISTS (SELECT 1 FROM notification_events ne WHERE ne.org_id = $1 AND ne.event_id = e.id)
-		ORDER BY e.id LIMIT $5`
+	// Walk the organisation's slice of event_orgs in key order (its
+	// primary key is (org_id, event_id)), so each page is a range scan.
+	q := "SELECT " + eventColumns + ` FROM event_orgs eo JOIN events e ON e.id = eo.event_id JOIN feeds f ON f.id = e.feed_id
+		WHERE eo.org_id = $1 AND eo.event_id > $3 AND e.observed_time >= $2 AND e.tlp <> $4
+		AND eo.notification_id = 0
+		ORDER BY eo.event_id LIMIT $5`
 	rows, err := s.rdb.QueryContext(ctx, q, orgID, since.UnixMilli(), afterID, string(focal.TLPRed), limit)
 	if err != nil {
 		return nil, fmt.Errorf("pending events: %w", err)
@@ -433,7 +437,8 @@ func (s *Store) NotificationEvents(ctx context.Context, id int64) ([]int64, erro
 	if scope, all := focal.OrgScope(focal.PrincipalFromContext(ctx)); !all && scope != orgID {
 		return nil, focal.Errorf(focal.ENOTFOUND, "notification not found")
 	}
-	rows, err := s.rdb.QueryContext(ctx, "SELECT event_id FROM notification_events WHERE notification_id = $1 ORDER BY event_id", id)
+	rows, err := s.rdb.QueryContext(ctx, `SELECT event_id FROM event_orgs
+		WHERE org_id = (SELECT org_id FROM notifications WHERE id = $1) AND notification_id = $1 ORDER BY event_id`, id)
 	if err != nil {
 		return nil, fmt.Errorf("notification events: %w", err)
 	}
@@ -450,4 +455,29 @@ func (s *Store) NotificationEvents(ctx context.Context, id int64) ([]int64, erro
 		return nil, fmt.Errorf("notification events: %w", err)
 	}
 	return out, nil
+}
+
+// NotificationTotals sums the notification log: messages, the events
+// they carry (each event counted once per organisation) and the
+// organisations they went to.
+type NotificationTotals struct {
+	Messages, Events, Orgs int64
+}
+
+// NotificationTotals returns the totals of the notification log (staff).
+func (s *Store) NotificationTotals(ctx context.Context) (NotificationTotals, error) {
+	var t NotificationTotals
+	if err := authorize(ctx, focal.ActionRead, focal.Resource{Kind: focal.KindOrganisation}); err != nil {
+		return t, err
+	}
+	if _, all := focal.OrgScope(focal.PrincipalFromContext(ctx)); !all {
+		return t, focal.Errorf(focal.EFORBIDDEN, "the notification totals are for the team's staff")
+	}
+	if err := s.rdb.QueryRowContext(ctx, "SELECT COUNT(*), COUNT(DISTINCT org_id) FROM notifications").Scan(&t.Messages, &t.Orgs); err != nil {
+		return t, fmt.Errorf("notification totals: %w", err)
+	}
+	if err := s.rdb.QueryRowContext(ctx, "SELECT COUNT(*) FROM event_orgs WHERE notification_id <> 0").Scan(&t.Events); err != nil {
+		return t, fmt.Errorf("notification totals: %w", err)
+	}
+	return t, nil
 }
