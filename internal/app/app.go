@@ -31,9 +31,11 @@ import (
 	"focal/internal/mailin"
 	"focal/internal/notifier"
 	"focal/internal/pipeline"
+	"focal/internal/publish"
 	"focal/internal/restapi"
 	"focal/internal/server"
 	"focal/internal/store"
+	"focal/internal/taxii"
 	"focal/internal/ui"
 	"focal/internal/version"
 )
@@ -67,8 +69,12 @@ type App struct {
 	Live     *live.Hub          // new events per organisation, for live streams
 	Notifier *notifier.Notifier // notification scheduler, when --team-email is set
 	GeoIP    *geoip.Holder      // enrichment databases, when --geoip-* are set
-	geo      pipeline.GeoFunc   // enrichment, when --geoip-* are set
+	// Publisher shares local indicators and incidents into TAXII
+	// collections.
+	Publisher *publish.Publisher
+	geo       pipeline.GeoFunc // enrichment, when --geoip-* are set
 
+	hint    func(collectionID string) // tells peers to poll; nil when there are none
 	rebuild chan struct{}
 	stop    context.CancelFunc // stops background workers
 	workers sync.WaitGroup
@@ -157,10 +163,19 @@ func (a *App) Run(ctx context.Context) (err error) {
 	}
 	a.Auth = httpauth.New(a.Store, a.Logger)
 	a.Auth.TrustedProxies = a.Config.TrustedProxies
+	a.Publisher = &publish.Publisher{Store: a.Store, Identity: a.identity(), Changed: a.collectionChanged}
 	a.API = &restapi.API{Store: a.Store, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged,
 		Team: iodef.Team{Name: a.Config.TeamName, Email: a.Config.TeamEmail}, Extract: extractObservables,
 		Attachments: &attachment.Store{Dir: filepath.Join(a.Config.DataDir, "attachments")}, Calendar: &cal,
-		Pipeline: a.Pipeline, Live: a.Live}
+		Pipeline: a.Pipeline, Live: a.Live, Publisher: a.Publisher}
+	tlsConfig, err := a.tlsConfig()
+	if err != nil {
+		return err
+	}
+	ts, err := taxii.New(ctx, taxii.Config{Store: a.Store, Logger: a.Logger, Title: a.identity().Name + " TAXII server", Contact: a.Config.TeamEmail})
+	if err != nil {
+		return err
+	}
 
 	a.Server = &server.Server{
 		Addr:     a.Config.Addr,
@@ -172,12 +187,17 @@ func (a *App) Run(ctx context.Context) (err error) {
 		},
 		Authenticate: a.Auth.Authenticate,
 		Protect:      http.NewCrossOriginProtection().Handler,
+		PrefixErrors: map[string]server.ErrorFunc{taxii.PathPrefix: ts.Error},
+		TLSConfig:    tlsConfig,
 	}
 	if err := a.Server.Mount(a.API.Routes(), a.API.Error); err != nil {
 		return err
 	}
+	if err := a.Server.Mount(ts.Routes(), ts.Error); err != nil {
+		return err
+	}
 	u, err := ui.New(ui.Config{Store: a.Store, Auth: a.Auth, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged,
-		Extract: extractObservables, DataDir: a.Config.DataDir, Calendar: &cal, Pipeline: a.Pipeline})
+		Extract: extractObservables, DataDir: a.Config.DataDir, Calendar: &cal, Pipeline: a.Pipeline, Publisher: a.Publisher})
 	if err != nil {
 		return err
 	}

@@ -51,6 +51,9 @@ type Config struct {
 	FeedDir         string // watched directory of feed files; "" = off
 	Workers         int    // pipeline workers in this process
 	IngestQueueMB   int64  // cap of the ingest stream in MiB
+	TLS             string // "" = plain HTTP; "self-signed" = a CA and certificate made in DataDir; "files" = TLSCert and TLSKey
+	TLSCert         string // PEM certificate chain file (with TLSKey)
+	TLSKey          string // PEM private key file
 }
 
 // Relay is an outgoing SMTP relay. Password never appears in String.
@@ -257,6 +260,22 @@ var Settings = []Setting{
 		apply: func(c *Config, v string) error { c.TeamKey = v; return nil }},
 	{Name: "team-key-passphrase", Env: "FOCAL_TEAM_KEY_PASSPHRASE", Usage: "passphrase of --team-key, if it has one (prefer the environment variable: it never appears in logs or process lists)",
 		apply: func(c *Config, v string) error { c.TeamKeyPass = v; return nil }},
+	{Name: "tls", Env: "FOCAL_TLS", Usage: "serve HTTPS: self-signed (a CA and a certificate for localhost are created in the data directory, for demos and tests); empty = plain HTTP unless --tls-cert is set",
+		apply: func(c *Config, v string) error {
+			switch v {
+			case "", "off":
+				c.TLS = ""
+			case "self-signed":
+				c.TLS = v
+			default:
+				return fmt.Errorf("want self-signed or empty, got %q (give real certificates with --tls-cert and --tls-key)", v)
+			}
+			return nil
+		}},
+	{Name: "tls-cert", Env: "FOCAL_TLS_CERT", Usage: "PEM certificate chain file: serve HTTPS with it and --tls-key (TLS 1.2 and 1.3)",
+		apply: func(c *Config, v string) error { c.TLSCert = v; return nil }},
+	{Name: "tls-key", Env: "FOCAL_TLS_KEY", Usage: "PEM private key file of --tls-cert",
+		apply: func(c *Config, v string) error { c.TLSKey = v; return nil }},
 	{Name: "feed-dir", Env: "FOCAL_FEED_DIR", Usage: "watched directory: a file dropped into DIR/FEED-NAME/ is ingested into that feed, then moved to DIR/FEED-NAME/done/ (or failed/); empty = off",
 		apply: func(c *Config, v string) error { c.FeedDir = v; return nil }},
 	{Name: "workers", Env: "FOCAL_WORKERS", Default: "2", Usage: "pipeline workers in this process (0 = intake only: other processes do the work)",
@@ -404,6 +423,14 @@ func (l *Loader) Load(getenv func(string) string) (Config, error) {
 		if err := s.apply(&c, v); err != nil {
 			return Config{}, fmt.Errorf("invalid %s: %v (set --%s or %s)", from, err, s.Name, s.Env)
 		}
+	}
+	switch {
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return Config{}, fmt.Errorf("invalid TLS settings: give both --tls-cert and --tls-key (FOCAL_TLS_CERT, FOCAL_TLS_KEY), or neither")
+	case c.TLSCert != "" && c.TLS == "self-signed":
+		return Config{}, fmt.Errorf("invalid TLS settings: --tls self-signed and --tls-cert exclude each other")
+	case c.TLSCert != "":
+		c.TLS = "files"
 	}
 	return c, nil
 }

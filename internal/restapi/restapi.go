@@ -24,6 +24,7 @@ import (
 	"focal/internal/live"
 	"focal/internal/lookup"
 	"focal/internal/pipeline"
+	"focal/internal/publish"
 	"focal/internal/server"
 	"focal/internal/store"
 )
@@ -54,6 +55,9 @@ type API struct {
 	// Live follows new events per organisation (GET /api/v1/my/stream);
 	// nil answers 503 there.
 	Live *live.Hub
+	// Publisher shares local indicators and incidents into TAXII
+	// collections; nil answers 503 there.
+	Publisher *publish.Publisher
 }
 
 // Routes returns the API's routes with their authorisation rules.
@@ -73,6 +77,25 @@ func (a *API) Routes() []server.Route {
 		r("PUT", "/api/v1/organisations/{id}/contacts", focal.KindContacts, update, a.putContacts),
 		r("POST", "/api/v1/organisations/{id}/change-requests", focal.KindChange, create, a.createChange),
 		r("GET", "/api/v1/change-requests", focal.KindChange, read, a.listChanges),
+		// The cooperative network: collections and sharing groups are a
+		// coordinator's (staff read them); analysts publish.
+		r("GET", "/api/v1/collections", focal.KindSharing, read, a.listCollections),
+		r("POST", "/api/v1/collections", focal.KindSharing, create, a.createCollection),
+		r("PUT", "/api/v1/collections/{cid}", focal.KindSharing, update, a.updateCollection),
+		r("DELETE", "/api/v1/collections/{cid}", focal.KindSharing, del, a.deleteCollection),
+		r("GET", "/api/v1/collections/{cid}/recipients", focal.KindSharing, read, a.collectionRecipients),
+		r("POST", "/api/v1/collections/{cid}/publish", focal.KindCollection, create, a.publishToCollection),
+		r("GET", "/api/v1/federation/profile", focal.KindSharing, read, a.getProfile),
+		r("PUT", "/api/v1/federation/profile", focal.KindSharing, update, a.putProfile),
+		r("GET", "/.well-known/focal-point.json", focal.KindPublic, read, a.getProfile),
+		r("GET", "/api/v1/sharing-groups", focal.KindSharing, read, a.listGroups),
+		r("POST", "/api/v1/sharing-groups", focal.KindSharing, create, a.createGroup),
+		r("GET", "/api/v1/sharing-groups/{id}", focal.KindSharing, read, a.getGroup),
+		r("PUT", "/api/v1/sharing-groups/{id}", focal.KindSharing, update, a.updateGroup),
+		r("DELETE", "/api/v1/sharing-groups/{id}", focal.KindSharing, del, a.deleteGroup),
+		r("POST", "/api/v1/sharing-groups/{id}/members", focal.KindSharing, update, a.groupMember(true)),
+		r("DELETE", "/api/v1/sharing-groups/{id}/members", focal.KindSharing, update, a.groupMember(false)),
+		r("PUT", "/api/v1/sharing-groups/{id}/collections/{cid}", focal.KindSharing, update, a.grantCollection),
 		r("GET", "/api/v1/change-requests/{id}", focal.KindChange, read, a.getChange),
 		r("POST", "/api/v1/change-requests/{id}/approve", focal.KindChange, update, a.decideChange(true)),
 		r("POST", "/api/v1/change-requests/{id}/reject", focal.KindChange, update, a.decideChange(false)),

@@ -14,6 +14,7 @@ import (
 	"focal/internal/httpauth"
 	"focal/internal/lookup"
 	"focal/internal/pipeline"
+	"focal/internal/publish"
 	"focal/internal/store"
 )
 
@@ -36,6 +37,7 @@ type handlers struct {
 	files       *attachment.Store               // incident attachments; nil: uploads are off
 	reportFiles *attachment.Store               // the same directory, with the public form's smaller limit
 	pipeline    *pipeline.Pipeline              // feed uploads; nil: they are off
+	publisher   *publish.Publisher              // sharing into TAXII collections; nil: off
 }
 
 // base is what the layout shows on every page.

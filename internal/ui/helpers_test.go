@@ -2,6 +2,8 @@ package ui_test
 
 import (
 	"context"
+	"focal/internal/publish"
+	"focal/internal/stix"
 	"io"
 	"log/slog"
 	"net/http"
@@ -136,7 +138,8 @@ func newEnvOn(tb testing.TB, d store.Dialect, opts ...func(*ui.Config)) *env {
 	rebuild()
 	authn := httpauth.New(st, logger)
 	cfg := ui.Config{Store: st, Auth: authn, Logger: logger, Lookup: holder.Load,
-		ConstituencyChanged: func() { e.changed.Add(1); rebuild() }, DataDir: tb.TempDir()}
+		ConstituencyChanged: func() { e.changed.Add(1); rebuild() }, DataDir: tb.TempDir(),
+		Publisher: &publish.Publisher{Store: st, Identity: stix.IdentityFor("cert.example", "cert@cert.example")}}
 	for _, opt := range opts {
 		opt(&cfg)
 	}

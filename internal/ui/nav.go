@@ -31,6 +31,7 @@ func navFor(p focal.Principal, path string) []navItem {
 		{"Live", livePath, focal.KindEvent, ""},
 		{"Notifications", notificationsPath, focal.KindOrganisation, ""},
 		{"Feeds", "/feeds", focal.KindFeed, ""},
+		{"Sharing", "/sharing", focal.KindSharing, ""},
 		{"Organisations", "/organisations", focal.KindOrganisation, ""},
 		{"Change requests", "/change-requests", focal.KindChange, ""},
 		{"Users", "/users", focal.KindUser, ""},

@@ -59,6 +59,7 @@ import (
 	"focal/internal/httpauth"
 	"focal/internal/lookup"
 	"focal/internal/pipeline"
+	"focal/internal/publish"
 	"focal/internal/server"
 	"focal/internal/store"
 )
@@ -92,6 +93,9 @@ type Config struct {
 	DataDir string
 	// Pipeline ingests uploaded feed files; nil turns uploads off.
 	Pipeline *pipeline.Pipeline
+	// Publisher shares indicators into TAXII collections; nil turns the
+	// share form's last step off.
+	Publisher *publish.Publisher
 }
 
 // The public report form's fill-time bounds: the minimum unless Config
@@ -137,6 +141,7 @@ func New(cfg Config) (*UI, error) {
 		minFill:     cfg.MinReportFillTime,
 		reportLimit: cfg.ReportLimiter,
 		pipeline:    cfg.Pipeline,
+		publisher:   cfg.Publisher,
 	}
 	if cfg.DataDir != "" {
 		dir := filepath.Join(cfg.DataDir, "attachments")
@@ -249,6 +254,19 @@ func (u *UI) Routes() []server.Route {
 		r("POST", "/feeds/{id}/run", focal.KindFeed, update, h.feedRunNow),
 		upload(r("POST", "/feeds/{id}/upload", focal.KindFeed, create, h.feedUpload), maxFeedUploadBody),
 		r("GET", "/runs/{id}", focal.KindFeed, read, h.runDetail),
+		// The cooperative network: collections and sharing groups
+		// (coordinators change them, staff read them), and sharing.
+		r("GET", "/sharing", focal.KindSharing, read, h.sharing),
+		r("GET", "/federation/profile", focal.KindSharing, read, h.profileEdit),
+		r("POST", "/federation/profile", focal.KindSharing, update, h.profileUpdate),
+		r("GET", "/rfc2350", focal.KindPublic, read, h.rfc2350),
+		r("GET", "/rfc2350.txt", focal.KindPublic, read, h.rfc2350),
+		r("POST", "/sharing/collections", focal.KindSharing, create, h.sharingPost(h.collectionCreate)),
+		r("POST", "/sharing/groups", focal.KindSharing, create, h.sharingPost(h.groupCreate)),
+		r("POST", "/sharing/groups/{id}/members", focal.KindSharing, update, h.sharingPost(h.groupMemberAdd)),
+		r("POST", "/sharing/groups/{id}/collections", focal.KindSharing, update, h.sharingPost(h.groupGrant)),
+		r("GET", "/sharing/publish", focal.KindSharing, read, h.publishForm),
+		r("POST", "/sharing/publish", focal.KindSharing, read, h.publishForm),
 		r("GET", "/alert-rules", focal.KindFeed, read, h.alertRules),
 		r("POST", "/alert-rules", focal.KindFeed, create, h.alertRuleCreate),
 		r("GET", "/alert-rules/{id}/edit", focal.KindFeed, update, h.alertRuleEdit),

@@ -1,0 +1,41 @@
+package app
+
+import (
+	"crypto/tls"
+	"path/filepath"
+
+	"focal/internal/stix"
+	"focal/internal/taxii"
+)
+
+// identity is this focal point's STIX identity: the team's name (its
+// domain, --team-name) and contact address. The identifier derives from
+// the name, so it stays the same across restarts and processes.
+func (a *App) identity() stix.Identity {
+	name := a.Config.TeamName
+	if name == "" {
+		name = "focal"
+	}
+	return stix.IdentityFor(name, a.Config.TeamEmail)
+}
+
+// tlsConfig returns the HTTPS configuration --tls, --tls-cert and
+// --tls-key ask for, or nil for plain HTTP.
+func (a *App) tlsConfig() (*tls.Config, error) {
+	switch a.Config.TLS {
+	case "self-signed":
+		cfg, _, err := taxii.SelfSigned(filepath.Join(a.Config.DataDir, "tls"))
+		return cfg, err
+	case "files":
+		return taxii.ServerTLSConfig(a.Config.TLSCert, a.Config.TLSKey)
+	}
+	return nil, nil
+}
+
+// collectionChanged is called after local objects were added to a TAXII
+// collection: peers that follow it are told to poll now.
+func (a *App) collectionChanged(collectionID string) {
+	if a.hint != nil {
+		a.hint(collectionID)
+	}
+}
