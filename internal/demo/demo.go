@@ -71,7 +71,19 @@ var logins = []Login{
 	{Role: focal.RoleAssessor, Name: "assessor", Password: "demo-assessor-2026"},
 	{Role: focal.RoleConstituent, Name: "telecom", Password: "demo-telecom-2026", Org: "Example Telecom"},
 	{Role: focal.RoleConstituent, Name: "bank", Password: "demo-bank-2026", Org: "Banque Centrale Exemple"},
+	// The machine account another focal point uses to read this one's
+	// shared collections (focal peer add … --user peer on the other node).
+	{Role: focal.RolePeer, Name: "peer", Password: "demo-peer-2026"},
 }
+
+// The demo's TAXII collections: what it shares with the network of focal
+// points (alias "network", read by the "Focal points" sharing group, which
+// the peer account belongs to) and what it publishes to everyone (alias
+// "public", TLP:CLEAR only).
+const (
+	NetworkCollection = "network"
+	PublicCollection  = "public"
+)
 
 // Seed loads the demo data set into st. It is meant for an empty database
 // and refuses one that already holds a demo data set.
@@ -106,7 +118,7 @@ func Seed(ctx context.Context, st *store.Store) (Result, error) {
 		orgNames = append(orgNames, d.name)
 		res.Organisations++
 	}
-	var handlerID int64
+	var handlerID, peerID int64
 	for _, l := range logins {
 		hash, err := auth.HashPassword(l.Password, auth.DefaultParams)
 		if err != nil {
@@ -119,6 +131,9 @@ func Seed(ctx context.Context, st *store.Store) (Result, error) {
 		if l.Role == focal.RoleHandler {
 			handlerID = u.ID
 		}
+		if l.Role == focal.RolePeer {
+			peerID = u.ID
+		}
 		res.Logins = append(res.Logins, l)
 	}
 	n, err := seedIncidents(ctx, st, orgNames, orgIDs, handlerID)
@@ -126,8 +141,48 @@ func Seed(ctx context.Context, st *store.Store) (Result, error) {
 	if err != nil {
 		return res, err
 	}
+	if err := seedSharing(ctx, st, peerID); err != nil {
+		return res, err
+	}
 	if err := st.SetMeta(ctx, MarkerKey, time.Now().UTC().Format(time.RFC3339)); err != nil {
 		return res, fmt.Errorf("demo: %w", err)
 	}
 	return res, nil
+}
+
+// seedSharing creates the demo's collections, its sharing group with the
+// peer account in it, and the team's RFC 2350 profile.
+func seedSharing(ctx context.Context, st *store.Store, peerID int64) error {
+	network := &store.TaxiiCollection{Alias: NetworkCollection, Title: "Focal network",
+		Description: "Indicators and incidents shared with the cooperative network of focal points"}
+	public := &store.TaxiiCollection{Alias: PublicCollection, Title: "Public warnings", Public: true,
+		Description: "TLP:CLEAR indicators, for anyone"}
+	for _, c := range []*store.TaxiiCollection{network, public} {
+		if err := st.CreateTaxiiCollection(ctx, c); err != nil {
+			return fmt.Errorf("demo: collection %s: %w", c.Alias, err)
+		}
+	}
+	g := &store.SharingGroup{Name: "Focal points", Ceiling: focal.TLPAmber,
+		Description: "National and sector CIRTs we share with on a need-to-know basis"}
+	if err := st.CreateSharingGroup(ctx, g); err != nil {
+		return fmt.Errorf("demo: sharing group: %w", err)
+	}
+	if err := st.AddSharingMember(ctx, g.ID, store.SharingMember{UserID: peerID}); err != nil {
+		return fmt.Errorf("demo: sharing group member: %w", err)
+	}
+	if err := st.GrantSharingCollection(ctx, g.ID, store.SharingGrant{CollectionID: network.ID, CanRead: true}); err != nil {
+		return fmt.Errorf("demo: sharing grant: %w", err)
+	}
+	profile := &focal.TeamProfile{Name: "CERT-Exemple", ShortName: "CERT-EX", Country: "FR", Email: "cert@cert.example",
+		Website: "https://cert.example/", TimeZone: "Europe/Paris (UTC+1, UTC+2 in summer)", OperatingHours: "Monday to Friday, 08:00-18:00; on call otherwise",
+		Mission:       "Help the networks of Exampleland prevent, detect and recover from security incidents.",
+		Constituency:  "Network operators, ministries, banks, utilities and universities of Exampleland.",
+		IncidentTypes: "All incident classes of the Reference Security Incident Taxonomy; critical infrastructure first.",
+		Cooperation:   "We share indicators with peer focal points over TAXII 2.1; TLP 2.0 applies to everything we send.",
+		Communication: "E-mail signed with our OpenPGP key; TAXII over HTTPS with accounts per peer.",
+		Services:      []string{"Incident response", "Alerts and warnings", "Vulnerability coordination", "Awareness"}}
+	if err := st.SetTeamProfile(ctx, profile); err != nil {
+		return fmt.Errorf("demo: team profile: %w", err)
+	}
+	return nil
 }

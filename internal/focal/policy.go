@@ -29,6 +29,8 @@ const (
 	KindFeed         Kind = "feed"         // feed definitions, runs, ingest and alert rules
 	KindContacts     Kind = "contacts"     // an organisation's contacts and notification policy
 	KindChange       Kind = "change"       // requests to change an organisation's networks, reviewed by a coordinator
+	KindAdvisory     Kind = "advisory"     // security advisories (CSAF) and public warnings
+	KindAssessment   Kind = "assessment"   // readiness assessments, frameworks, targets
 	KindCollection   Kind = "collection"   // TAXII collections: access per collection comes from sharing groups
 	KindSharing      Kind = "sharing"      // sharing groups, peers and the focal-point directory
 )
@@ -77,6 +79,13 @@ type Resource struct {
 //     notification policy (staff read them), and asks for changes to its
 //     networks, AS numbers and domains through change requests that only
 //     a coordinator approves; staff read the requests;
+//   - handlers and analysts write advisories (coordinators too; the store
+//     requires a second person to approve publication); the rest of the
+//     staff read them; constituents read published ones (the store
+//     applies TLP); anyone reads TLP:CLEAR ones on the public pages;
+//   - assessors write assessments and frameworks; other staff read them;
+//     coordinators publish (the store requires a validator other than
+//     the author); anyone reads published ones on the public pages;
 //   - TAXII collections are open, at the route, to every account (a
 //     read-only token only reads); which collections it may read or
 //     write, and which objects by their TLP, the sharing groups decide
@@ -141,6 +150,14 @@ func Authorize(p Principal, a Action, r Resource) error {
 			if p.Role == RoleAnalyst || (p.Role == RoleHandler && a == ActionRead) {
 				return nil
 			}
+		case KindAdvisory:
+			if p.Role == RoleHandler || p.Role == RoleAnalyst || a == ActionRead {
+				return nil
+			}
+		case KindAssessment:
+			if p.Role == RoleAssessor || a == ActionRead {
+				return nil
+			}
 		}
 	case p.Role == RoleConstituent:
 		switch r.Kind {
@@ -162,6 +179,11 @@ func Authorize(p Principal, a Action, r Resource) error {
 		case KindChange:
 			own := p.OrgID != 0 && (!r.Object || r.OrgID == p.OrgID)
 			if own && (a == ActionRead || a == ActionCreate) {
+				return nil
+			}
+		case KindAdvisory:
+			// Published advisories (the store applies TLP and publication).
+			if a == ActionRead && p.OrgID != 0 && r.TLP != TLPRed {
 				return nil
 			}
 		case KindIncident:

@@ -66,7 +66,7 @@ func (a *API) Routes() []server.Route {
 		return server.Route{Method: method, Path: path, Kind: kind, Action: action, Handler: h}
 	}
 	const read, create, update, del = focal.ActionRead, focal.ActionCreate, focal.ActionUpdate, focal.ActionDelete
-	return []server.Route{
+	routes := []server.Route{
 		r("GET", "/api/v1/openapi.json", focal.KindPublic, read, a.openapi),
 		r("GET", "/api/v1/me", focal.KindSelf, read, a.me),
 		r("GET", "/api/v1/organisations", focal.KindOrganisation, read, a.listOrganisations),
@@ -161,6 +161,10 @@ func (a *API) Routes() []server.Route {
 		r("PUT", "/api/v1/alert-rules/{id}", focal.KindFeed, update, a.updateAlertRule),
 		r("DELETE", "/api/v1/alert-rules/{id}", focal.KindFeed, del, a.deleteAlertRule),
 	}
+	// Advisories (advisory_routes.go) and assessments (assess_routes.go)
+	// keep their route tables next to their handlers.
+	routes = append(routes, a.advisoryRoutes()...)
+	return append(routes, a.assessRoutes()...)
 }
 
 // Error renders err as problem details; it is the API's server.ErrorFunc.

@@ -172,7 +172,7 @@ func (u *UI) Routes() []server.Route {
 		return rt
 	}
 	const read, create, update, del = focal.ActionRead, focal.ActionCreate, focal.ActionUpdate, focal.ActionDelete
-	return []server.Route{
+	routes := []server.Route{
 		r("GET", "/static/{hash}/{name}", focal.KindPublic, read, h.static),
 		// Logging in and out is open to everyone: they read no resource,
 		// and logging out must work when the session has already expired.
@@ -273,6 +273,10 @@ func (u *UI) Routes() []server.Route {
 		r("POST", "/alert-rules/{id}", focal.KindFeed, update, h.alertRuleUpdate),
 		r("POST", "/alert-rules/{id}/delete", focal.KindFeed, del, h.alertRuleDelete),
 	}
+	// Advisories (advisory_routes.go) and assessments (assess_routes.go)
+	// keep their route tables next to their handlers.
+	routes = append(routes, h.advisoryRoutes()...)
+	return append(routes, h.assessRoutes()...)
 }
 
 // Error renders err for a browser; it is the UI's server.ErrorFunc. An
