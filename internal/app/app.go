@@ -22,6 +22,7 @@ import (
 	"focal/internal/attachment"
 	"focal/internal/bus"
 	"focal/internal/config"
+	"focal/internal/federation"
 	"focal/internal/focal"
 	"focal/internal/geoip"
 	"focal/internal/httpauth"
@@ -72,7 +73,10 @@ type App struct {
 	// Publisher shares local indicators and incidents into TAXII
 	// collections.
 	Publisher *publish.Publisher
-	geo       pipeline.GeoFunc // enrichment, when --geoip-* are set
+	// Poller polls the peers' collections; Hinter tells peers to poll us.
+	Poller *federation.Poller
+	Hinter *federation.Hinter
+	geo    pipeline.GeoFunc // enrichment, when --geoip-* are set
 
 	hint    func(collectionID string) // tells peers to poll; nil when there are none
 	rebuild chan struct{}
@@ -172,10 +176,12 @@ func (a *App) Run(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	ts, err := taxii.New(ctx, taxii.Config{Store: a.Store, Logger: a.Logger, Title: a.identity().Name + " TAXII server", Contact: a.Config.TeamEmail})
+	ts, err := taxii.New(ctx, taxii.Config{Store: a.Store, Logger: a.Logger, Title: a.identity().Name + " TAXII server", Contact: a.Config.TeamEmail,
+		Changed: a.collectionChanged})
 	if err != nil {
 		return err
 	}
+	fed := a.startFederation(wctx)
 
 	a.Server = &server.Server{
 		Addr:     a.Config.Addr,
@@ -194,6 +200,9 @@ func (a *App) Run(ctx context.Context) (err error) {
 		return err
 	}
 	if err := a.Server.Mount(ts.Routes(), ts.Error); err != nil {
+		return err
+	}
+	if err := a.Server.Mount(fed.Routes(), fed.Error); err != nil {
 		return err
 	}
 	u, err := ui.New(ui.Config{Store: a.Store, Auth: a.Auth, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged,

@@ -1,9 +1,11 @@
 package app
 
 import (
+	"context"
 	"crypto/tls"
 	"path/filepath"
 
+	"focal/internal/federation"
 	"focal/internal/stix"
 	"focal/internal/taxii"
 )
@@ -30,6 +32,19 @@ func (a *App) tlsConfig() (*tls.Config, error) {
 		return taxii.ServerTLSConfig(a.Config.TLSCert, a.Config.TLSKey)
 	}
 	return nil, nil
+}
+
+// startFederation starts the peer poller and the push hints, and returns
+// the API of the peers and the hint endpoint. Imports reach the pipeline
+// (feed taxii-<peer>), and new objects in an import collection are
+// hinted on to our own peers, so chains A → B → C propagate at once.
+func (a *App) startFederation(wctx context.Context) *federation.API {
+	a.Hinter = federation.NewHinter(federation.HinterConfig{Store: a.Store, Logger: a.Logger})
+	a.Poller = federation.NewPoller(federation.PollerConfig{Store: a.Store, Pipeline: a.Pipeline, Logger: a.Logger, Changed: a.Hinter.Changed})
+	a.hint = a.Hinter.Changed
+	a.workers.Go(func() { _ = a.Hinter.Run(wctx) })
+	a.workers.Go(func() { _ = a.Poller.Run(wctx) })
+	return &federation.API{Store: a.Store, Logger: a.Logger, Poller: a.Poller}
 }
 
 // collectionChanged is called after local objects were added to a TAXII

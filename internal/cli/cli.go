@@ -46,6 +46,7 @@ func commands() []command {
 		{"user", "manage accounts: add, list, passwd, disable, enable", runUser},
 		{"token", "create API tokens for accounts", runToken},
 		{"org", "import, export and list the constituency's organisations", runOrg},
+		{"peer", "manage the peers this node polls: add, list, remove, poll", runPeer},
 		{"audit", "verify the audit log's hash chain", runAudit},
 		{"version", "print the version and exit", runVersion},
 	}

@@ -43,13 +43,18 @@ type Authenticator struct {
 
 // BasicPathPrefix is where HTTP Basic credentials are accepted: the TAXII
 // server, whose clients (taxii2-client, OpenCTI, Sentinel…) send them on
-// every request. Everywhere else Basic is refused.
+// every request. Everywhere else Basic is refused, but for HintPath.
 const BasicPathPrefix = "/taxii2/"
 
+// HintPath is the federation's push hint, which a peer sends with the
+// credentials it polls us with — Basic ones included.
+const HintPath = "/api/v1/federation/hint"
+
 // basicPath reports whether Basic credentials are accepted on path:
-// under BasicPathPrefix, or the prefix without its slash (redirected).
+// under BasicPathPrefix, the prefix without its slash (redirected), or
+// the push hint.
 func basicPath(path string) bool {
-	return strings.HasPrefix(path, BasicPathPrefix) || path == strings.TrimSuffix(BasicPathPrefix, "/")
+	return strings.HasPrefix(path, BasicPathPrefix) || path == strings.TrimSuffix(BasicPathPrefix, "/") || path == HintPath
 }
 
 // basicCacheTTL is how long a verified Basic credential is trusted

@@ -90,6 +90,13 @@ func TestBasicAuth(t *testing.T) {
 	if _, err := req("/api/v1/me", "peer1", "s3cret-pw"); focal.ErrorCode(err) != focal.EUNAUTHORIZED {
 		t.Errorf("Basic outside /taxii2/ = %v, want EUNAUTHORIZED", err)
 	}
+	// The push hint takes the credentials the peer polls with.
+	if p, err := req(HintPath, "peer1", "s3cret-pw"); err != nil || p.UserID != u.ID {
+		t.Errorf("Basic on the hint path = %+v, %v", p, err)
+	}
+	if _, err := req(HintPath+"/x", "peer1", "s3cret-pw"); focal.ErrorCode(err) != focal.EUNAUTHORIZED {
+		t.Errorf("Basic below the hint path = %v, want EUNAUTHORIZED", err)
+	}
 	// Past the cache TTL, the limiter's next token is needed again.
 	now = now.Add(2 * basicCacheTTL)
 	if _, err := req("/taxii2/", "peer1", "s3cret-pw"); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 
@@ -390,9 +391,13 @@ func (h *handler) addObjects(w http.ResponseWriter, r *http.Request) {
 	}
 	st.CollectionID = c.ID
 	if len(objs) > 0 {
-		if _, err := h.cfg.Store.AddTaxiiObjects(ctx, c.ID, objs); err != nil {
+		added, err := h.cfg.Store.AddTaxiiObjects(ctx, c.ID, objs)
+		if err != nil {
 			h.Error(w, r, err)
 			return
+		}
+		if h.cfg.Changed != nil && slices.ContainsFunc(added, func(a store.TaxiiAdded) bool { return !a.Duplicate }) {
+			h.cfg.Changed(c.ID)
 		}
 	}
 	for _, o := range objs {

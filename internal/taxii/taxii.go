@@ -72,6 +72,9 @@ type Config struct {
 	// response holds; a larger limit is lowered to it. Default
 	// DefaultPageSize.
 	PageSize int
+	// Changed, if set, is called with a collection's id after a POST
+	// added objects to it (the federation's push hint to peers).
+	Changed func(collectionID string)
 }
 
 // Server serves TAXII 2.1. Create it with New.
