@@ -22,6 +22,10 @@ func init() {
 	matrix["DELETE /api/v1/peers/{id}"] = with(coordinatorRW, expect{"coordinator": noBody})
 	matrix["POST /api/v1/peers/{id}/poll"] = with(coordinatorRW, expect{"coordinator": accepted})
 	matrix["POST /api/v1/federation/hint"] = expect{"*": forbid, "anonymous": unauth, "peer": accepted}
+	matrix["GET /federation"] = with(staffRead, expect{"anonymous": see})
+	matrix["POST /federation/peers"] = with(coordinatorRW, expect{"coordinator": see})
+	matrix["POST /federation/peers/{id}/poll"] = with(coordinatorRW, expect{"coordinator": see})
+	matrix["POST /federation/peers/{id}/delete"] = with(coordinatorRW, expect{"coordinator": see})
 	extraFixtures = append(extraFixtures, peerFixture)
 }
 
@@ -30,7 +34,7 @@ func peerFixture(t *testing.T, st *store.Store, sys context.Context, rt server.R
 	switch {
 	case rt.Path == "/api/v1/federation/hint":
 		return rt.Path, `{"collection":"network"}`, true
-	case !strings.HasPrefix(rt.Path, "/api/v1/peers"):
+	case !strings.HasPrefix(rt.Path, "/api/v1/peers") && !strings.HasPrefix(rt.Path, "/federation/peers"):
 		return "", "", false
 	}
 	name := strings.ReplaceAll(strings.ToLower(unique), "_", "-")
@@ -39,5 +43,8 @@ func peerFixture(t *testing.T, st *store.Store, sys context.Context, rt server.R
 		t.Fatal(err)
 	}
 	body := fmt.Sprintf(`{"name":"q%s","api_root":"https://peer.example/taxii2/focal/","collection":"network","enabled":false}`, name[len(name)-20:])
+	if strings.HasPrefix(rt.Path, "/federation/") {
+		body = fmt.Sprintf("name=q%s&url=https%%3A%%2F%%2Fpeer.example%%2Ftaxii2%%2Ffocal%%2F&collection=network&auth=none&interval=1h", name[len(name)-20:])
+	}
 	return strings.Replace(rt.Path, "{id}", fmt.Sprint(p.ID), 1), body, true
 }

@@ -44,6 +44,8 @@ func (a *App) startFederation(wctx context.Context) *federation.API {
 	a.hint = a.Hinter.Changed
 	a.workers.Go(func() { _ = a.Hinter.Run(wctx) })
 	a.workers.Go(func() { _ = a.Poller.Run(wctx) })
+	dir := &federation.Directory{Store: a.Store, Logger: a.Logger}
+	a.workers.Go(func() { _ = dir.Run(wctx) })
 	return &federation.API{Store: a.Store, Logger: a.Logger, Poller: a.Poller}
 }
 

@@ -18,6 +18,7 @@ import (
 	"focal/internal/app"
 	"focal/internal/cli"
 	"focal/internal/config"
+	"focal/internal/federation"
 	"focal/internal/focal"
 	"focal/internal/stix"
 	"focal/internal/store"
@@ -248,6 +249,94 @@ func waitForFeedEvents(t *testing.T, n *app.App, feed string, min int, within ti
 		}
 		if len(list) >= min || time.Now().After(deadline) {
 			return list
+		}
+	}
+}
+
+// TestDirectoryOfFocalPoints peers B with A and checks the directory on
+// B: A's published profile is imported, the link's health shows, and a
+// peer that is not a focal node keeps an error instead of a profile.
+func TestDirectoryOfFocalPoints(t *testing.T) {
+	a, b := runNode(t, "cert-a.example"), runNode(t, "cert-b.example")
+	sys := focal.NewContextWithPrincipal(context.Background(), focal.System())
+	if err := a.Store.SetTeamProfile(sys, &focal.TeamProfile{Name: "CERT-A", Country: "FR", Email: "cert@cert-a.example",
+		Constituency: "The networks of country A"}); err != nil {
+		t.Fatal(err)
+	}
+	coll := &store.TaxiiCollection{Alias: "network", Title: "Network"}
+	if err := a.Store.CreateTaxiiCollection(sys, coll); err != nil {
+		t.Fatal(err)
+	}
+	tok := userToken(t, a, "node-b", focal.RolePeer, 0)
+	users, err := a.Store.Users(sys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &store.SharingGroup{Name: "Neighbours", Ceiling: focal.TLPGreen}
+	if err := a.Store.CreateSharingGroup(sys, g); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range users {
+		if u.Name == "node-b" {
+			if err := a.Store.AddSharingMember(sys, g.ID, store.SharingMember{UserID: u.ID}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := a.Store.GrantSharingCollection(sys, g.ID, store.SharingGrant{CollectionID: coll.ID, CanRead: true}); err != nil {
+		t.Fatal(err)
+	}
+	pem, err := os.ReadFile(filepath.Join(a.Config.DataDir, "tls", "ca.pem"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := &store.Peer{Name: "cert-a", APIRoot: a.URL() + "/taxii2/focal/", Collection: "network", CAPEM: string(pem),
+		Auth: store.PeerAuthBearer, Secret: tok, PollInterval: time.Second, Enabled: true}
+	// Not a focal node: B's own plain TAXII root under a wrong origin.
+	bad := &store.Peer{Name: "elsewhere", APIRoot: "https://127.0.0.1:1/taxii2/", Collection: "x", Auth: store.PeerAuthNone,
+		PollInterval: time.Hour, Enabled: true}
+	for _, p := range []*store.Peer{good, bad} {
+		if err := b.Store.CreatePeer(sys, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dir := &federation.Directory{Store: b.Store, Timeout: 2 * time.Second}
+	dir.RefreshAll(context.Background())
+	pp, ok := federation.LoadProfile(sys, b.Store, good.ID)
+	if !ok || pp.Profile.Name != "CERT-A" || pp.Error != "" {
+		t.Fatalf("A's profile on B = %+v (fetched %v)", pp, ok)
+	}
+	bp, ok := federation.LoadProfile(sys, b.Store, bad.ID)
+	if !ok || bp.Error == "" || bp.Profile.Name != "" {
+		t.Errorf("the unreachable peer's directory entry = %+v, want an error and no profile", bp)
+	}
+	// The page, as a coordinator of B.
+	coord := userToken(t, b, "coord-b", focal.RoleCoordinator, 0)
+	pool := x509.NewCertPool()
+	bpem, _ := os.ReadFile(filepath.Join(b.Config.DataDir, "tls", "ca.pem"))
+	pool.AppendCertsFromPEM(bpem)
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
+	var body string
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		req, _ := http.NewRequest("GET", b.URL()+"/federation", nil)
+		req.Header.Set("Authorization", "Bearer "+coord)
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body = string(raw)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET /federation on B = %d\n%s", resp.StatusCode, body)
+		}
+		if strings.Contains(body, "health-ok") || time.Now().After(deadline) {
+			break
+		}
+	}
+	for _, want := range []string{"CERT-A", "The networks of country A", "health-ok", "elsewhere", "health-failing"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("B's directory page lacks %q\n%s", want, body)
 		}
 	}
 }

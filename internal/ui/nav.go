@@ -32,6 +32,7 @@ func navFor(p focal.Principal, path string) []navItem {
 		{"Notifications", notificationsPath, focal.KindOrganisation, ""},
 		{"Feeds", "/feeds", focal.KindFeed, ""},
 		{"Sharing", "/sharing", focal.KindSharing, ""},
+		{"Focal points", "/federation", focal.KindSharing, ""},
 		{"Organisations", "/organisations", focal.KindOrganisation, ""},
 		{"Change requests", "/change-requests", focal.KindChange, ""},
 		{"Users", "/users", focal.KindUser, ""},

@@ -29,11 +29,12 @@ type pages struct {
 // with the layout. A template that does not parse is an error.
 func parsePages(fsys fs.FS, dir string, static func(string) (string, error)) (*pages, error) {
 	funcs := template.FuncMap{
-		"static":   static,
-		"date":     formatDate,
-		"datetime": formatDateTime,
-		"inc":      func(i int) int { return i + 1 },
-		"dict":     dict,
+		"static":      static,
+		"date":        formatDate,
+		"datetime":    formatDateTime,
+		"inc":         func(i int) int { return i + 1 },
+		"dict":        dict,
+		"healthLabel": healthLabel,
 	}
 	names, err := fs.Glob(fsys, path.Join(dir, "*.html"))
 	if err != nil {

@@ -257,6 +257,10 @@ func (u *UI) Routes() []server.Route {
 		// The cooperative network: collections and sharing groups
 		// (coordinators change them, staff read them), and sharing.
 		r("GET", "/sharing", focal.KindSharing, read, h.sharing),
+		r("GET", "/federation", focal.KindSharing, read, h.directory),
+		r("POST", "/federation/peers", focal.KindSharing, create, h.peerCreate),
+		r("POST", "/federation/peers/{id}/poll", focal.KindSharing, update, h.peerPoll),
+		r("POST", "/federation/peers/{id}/delete", focal.KindSharing, del, h.peerDelete),
 		r("GET", "/federation/profile", focal.KindSharing, read, h.profileEdit),
 		r("POST", "/federation/profile", focal.KindSharing, update, h.profileUpdate),
 		r("GET", "/rfc2350", focal.KindPublic, read, h.rfc2350),
