@@ -15,14 +15,14 @@ import (
 type directoryPage struct {
 	base
 	Own       *focal.TeamProfile
-	Peers     []peerRow
+	Peers     []directoryRow
 	MayManage bool
 	Error     string
 	Form      peerForm
 }
 
-// peerRow is one peer of the directory.
-type peerRow struct {
+// directoryRow is one peer of the directory.
+type directoryRow struct {
 	Peer        *store.Peer
 	Health      string
 	Profile     *federation.PeerProfile
@@ -59,7 +59,7 @@ func (h *handlers) renderDirectory(w http.ResponseWriter, r *http.Request, statu
 		return
 	}
 	for _, p := range peers {
-		row := peerRow{Peer: p, Health: federation.Health(p), Interval: p.PollInterval.String(), LastSuccess: p.LastSuccess}
+		row := directoryRow{Peer: p, Health: federation.Health(p), Interval: p.PollInterval.String(), LastSuccess: p.LastSuccess}
 		if p.Lag > 0 {
 			row.Lag = p.Lag.Round(time.Millisecond).String()
 		}
