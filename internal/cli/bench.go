@@ -31,7 +31,7 @@ import (
 func runBench(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
-			fmt.Fprintln(env.Stdout, "Usage: focal bench store|bus|start [flags]\n\n  store   bulk insert rows through the store API (rows/s)\n  bus     JetStream publish + consume with acks (msgs/s)\n  start   cold start of 'focal serve' to /readyz = 200, idle RSS and shutdown time\n  incidents  incident list and search latency over a large incident table (p99 ms)\n  intake  incident submissions per second through the REST API\n  pipeline  feed events per second: in memory (--memory) or end to end into the database\n  stream  live stream delivery latency from commit to 1,000 SSE clients\n  digest  digest generation for 10,000 organisations over 10 M events\n\nRun 'focal bench <name> --help' for its flags.")
+			fmt.Fprintln(env.Stdout, "Usage: focal bench store|bus|start [flags]\n\n  store   bulk insert rows through the store API (rows/s)\n  bus     JetStream publish + consume with acks (msgs/s)\n  start   cold start of 'focal serve' to /readyz = 200, idle RSS and shutdown time\n  incidents  incident list and search latency over a large incident table (p99 ms)\n  intake  incident submissions per second through the REST API\n  pipeline  feed events per second: in memory (--memory) or end to end into the database\n  stream  live stream delivery latency from commit to 1,000 SSE clients\n  digest  digest generation for 10,000 organisations over 10 M events\n  federation  propagation between three focal nodes (A → B, A → B → C), or a new peer's catch-up\n\nRun 'focal bench <name> --help' for its flags.")
 			return nil
 		}
 		return usagef("want a benchmark name: store, bus, start or incidents")
@@ -55,6 +55,8 @@ func runBench(ctx context.Context, env Env, fs *flag.FlagSet, args []string) err
 		return benchStream(ctx, env, fs, args)
 	case "digest":
 		return benchDigest(ctx, env, fs, args)
+	case "federation":
+		return benchFederation(ctx, env, fs, args)
 	}
 	return usagef("unknown benchmark %q: want store, bus, start or incidents", name)
 }

@@ -383,11 +383,17 @@ func unmarshalCustom(data []byte, v any, c *Common) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		return locate(data, v, err)
 	}
+	c.Custom = nil
+	// Most objects have no custom property: skip the second parse unless
+	// a key could start with x_ (a string value holding "x_ only costs
+	// the parse).
+	if !bytes.Contains(data, []byte(`"x_`)) {
+		return nil
+	}
 	var all map[string]json.RawMessage
 	if err := json.Unmarshal(data, &all); err != nil {
 		return err
 	}
-	c.Custom = nil
 	for k, val := range all {
 		if strings.HasPrefix(k, "x_") {
 			if c.Custom == nil {

@@ -488,10 +488,25 @@ func (s *Store) RecordPeerPage(ctx context.Context, id int64, pg PeerPage) error
 	}
 	now := time.Now().UnixMilli()
 	return s.WithTx(ctx, func(tx *Tx) error {
+		// Many rows per statement: a page holds up to 1,000 objects, and
+		// a new peer's catch-up is bound by these inserts.
 		var n int64
-		for _, o := range pg.Imported {
-			res, err := tx.ExecContext(ctx, `INSERT INTO peer_objects (peer_id, stix_id, version, imported_at) VALUES ($1, $2, $3, $4)
-				ON CONFLICT (peer_id, stix_id, version) DO NOTHING`, id, o.ID, o.Version, now)
+		const per = 200
+		for start := 0; start < len(pg.Imported); start += per {
+			part := pg.Imported[start:min(start+per, len(pg.Imported))]
+			var b strings.Builder
+			args := make([]any, 0, 4*len(part))
+			b.WriteString("INSERT INTO peer_objects (peer_id, stix_id, version, imported_at) VALUES ")
+			for i, o := range part {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				n := len(args)
+				args = append(args, id, o.ID, o.Version, now)
+				b.WriteString("(" + s.placeholder(n+1) + ", " + s.placeholder(n+2) + ", " + s.placeholder(n+3) + ", " + s.placeholder(n+4) + ")")
+			}
+			b.WriteString(" ON CONFLICT (peer_id, stix_id, version) DO NOTHING")
+			res, err := tx.ExecContext(ctx, b.String(), args...)
 			if err != nil {
 				return fmt.Errorf("record page: %w", err)
 			}
