@@ -183,7 +183,7 @@ func Authorize(p Principal, a Action, r Resource) error {
 			}
 		case KindAdvisory:
 			// Published advisories (the store applies TLP and publication).
-			if a == ActionRead && p.OrgID != 0 && r.TLP != TLPRed {
+			if a == ActionRead && p.OrgID != 0 && constituentRelease(p, r.TLP, p.OrgID) {
 				return nil
 			}
 		case KindIncident:
@@ -191,14 +191,14 @@ func Authorize(p Principal, a Action, r Resource) error {
 			// organisation is not its own — never TLP:RED; it may report
 			// new ones and list (the store scopes the listing).
 			own := p.OrgID != 0 && (!r.Object || r.OrgID == p.OrgID)
-			if own && r.TLP != TLPRed && (a == ActionRead || a == ActionCreate) {
+			if own && constituentRelease(p, r.TLP, p.OrgID) && (a == ActionRead || a == ActionCreate) {
 				return nil
 			}
 		case KindEvent:
 			// Its own organisation's events only (the store scopes a
 			// listing), never TLP:RED.
 			own := p.OrgID != 0 && (!r.Object || r.OrgID == p.OrgID)
-			if own && r.TLP != TLPRed && a == ActionRead {
+			if own && constituentRelease(p, r.TLP, p.OrgID) && a == ActionRead {
 				return nil
 			}
 		}
@@ -208,15 +208,32 @@ func Authorize(p Principal, a Action, r Resource) error {
 
 // constituentMayRead applies organisation scoping and TLP for a
 // constituent's read. OrgID 0 means a listing the store scopes to the
-// constituent's organisation.
+// constituent's organisation. The TLP rule is ReleaseDecision's — the one
+// rule for data leaving the team — with the constituent's organisation as
+// the recipient, a member of the community (TLP:GREEN): its own data up to
+// TLP:AMBER+STRICT, another's when TLP:CLEAR or GREEN, TLP:RED never.
 func constituentMayRead(p Principal, r Resource) bool {
 	if p.OrgID == 0 {
 		return false // a constituent account not bound to an organisation sees nothing
 	}
-	if r.OrgID == 0 || r.OrgID == p.OrgID {
-		return r.TLP != TLPRed
+	concerns := r.OrgID
+	if concerns == 0 {
+		concerns = p.OrgID // a listing: the store keeps it to the constituent's organisation
 	}
-	return r.TLP == TLPClear || r.TLP == TLPGreen
+	return constituentRelease(p, r.TLP, concerns)
+}
+
+// constituentRelease asks ReleaseDecision whether data labelled t about
+// organisation org may go to constituent p's organisation.
+func constituentRelease(p Principal, t TLP, org int64) bool {
+	if t == "" {
+		// Unlabelled local data: its own organisation's is the
+		// organisation's, as ReleaseDecision's AMBER default allows.
+		t = TLPAmber
+	}
+	ok, _ := ReleaseDecision(Release{TLP: t, OrgID: org},
+		Recipient{Kind: RecipientOrganisation, ID: p.OrgID, Ceiling: TLPGreen, Via: "the constituency"})
+	return ok
 }
 
 // OrgScope says which organisations' objects a listing for p may include:
