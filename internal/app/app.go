@@ -22,6 +22,7 @@ import (
 	"focal/internal/attachment"
 	"focal/internal/bus"
 	"focal/internal/config"
+	"focal/internal/csaf/provider"
 	"focal/internal/federation"
 	"focal/internal/focal"
 	"focal/internal/geoip"
@@ -73,6 +74,8 @@ type App struct {
 	// Publisher shares local indicators and incidents into TAXII
 	// collections.
 	Publisher *publish.Publisher
+	// Provider is the CSAF trusted provider (advisories' publication).
+	Provider *provider.Provider
 	// Poller polls the peers' collections; Hinter tells peers to poll us.
 	Poller *federation.Poller
 	Hinter *federation.Hinter
@@ -160,6 +163,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 	}
 	a.workers.Go(func() { a.refreshLookup(wctx, lookupVersion) })
 	a.workers.Go(func() { a.purgeSessions(wctx, time.Hour) })
+	a.startLinkChecker(wctx)
 
 	cal, err := focal.ParseBusinessHours(a.Config.BusinessHours, a.Config.Holidays)
 	if err != nil {
@@ -182,6 +186,10 @@ func (a *App) Run(ctx context.Context) (err error) {
 		return err
 	}
 	fed := a.startFederation(wctx)
+	prov, err := a.csafProvider()
+	if err != nil {
+		return err
+	}
 
 	a.Server = &server.Server{
 		Addr:     a.Config.Addr,
@@ -193,7 +201,7 @@ func (a *App) Run(ctx context.Context) (err error) {
 		},
 		Authenticate: a.Auth.Authenticate,
 		Protect:      http.NewCrossOriginProtection().Handler,
-		PrefixErrors: map[string]server.ErrorFunc{taxii.PathPrefix: ts.Error},
+		PrefixErrors: map[string]server.ErrorFunc{taxii.PathPrefix: ts.Error, provider.PathPrefix: prov.Error},
 		TLSConfig:    tlsConfig,
 	}
 	if err := a.Server.Mount(a.API.Routes(), a.API.Error); err != nil {
@@ -205,6 +213,10 @@ func (a *App) Run(ctx context.Context) (err error) {
 	if err := a.Server.Mount(fed.Routes(), fed.Error); err != nil {
 		return err
 	}
+	if err := a.Server.Mount(prov.Routes(), prov.Error); err != nil {
+		return err
+	}
+	a.Provider = prov
 	u, err := ui.New(ui.Config{Store: a.Store, Auth: a.Auth, Logger: a.Logger, Lookup: a.Lookup.Load, ConstituencyChanged: a.ConstituencyChanged,
 		Extract: extractObservables, DataDir: a.Config.DataDir, Calendar: &cal, Pipeline: a.Pipeline, Publisher: a.Publisher})
 	if err != nil {

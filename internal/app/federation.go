@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"path/filepath"
 
+	"focal/internal/csaf"
+	"focal/internal/csaf/provider"
 	"focal/internal/federation"
 	"focal/internal/stix"
 	"focal/internal/taxii"
@@ -47,6 +49,24 @@ func (a *App) startFederation(wctx context.Context) *federation.API {
 	dir := &federation.Directory{Store: a.Store, Logger: a.Logger}
 	a.workers.Go(func() { _ = dir.Run(wctx) })
 	return &federation.API{Store: a.Store, Logger: a.Logger, Poller: a.Poller}
+}
+
+// csafProvider builds the CSAF trusted provider: advisories are signed
+// with the team key (--team-key, else DATA/keys/team.asc from focal keys
+// init) and published under /.well-known/csaf/.
+func (a *App) csafProvider() (*provider.Provider, error) {
+	key, err := csaf.LoadTeamKey(a.Config.TeamKey, a.Config.DataDir, a.Config.TeamKeyPass)
+	if err != nil {
+		return nil, err
+	}
+	pub := csaf.Publisher{Category: "coordinator", Name: a.identity().Name}
+	if a.Config.TeamName != "" {
+		pub.Namespace = "https://" + a.Config.TeamName
+	}
+	if a.Config.TeamEmail != "" {
+		pub.ContactDetails = "mailto:" + a.Config.TeamEmail
+	}
+	return provider.New(provider.Config{Store: a.Store, Logger: a.Logger, Signer: key, Publisher: pub, MailFrom: a.Config.TeamEmail})
 }
 
 // collectionChanged is called after local objects were added to a TAXII

@@ -47,6 +47,7 @@ func commands() []command {
 		{"token", "create API tokens for accounts", runToken},
 		{"org", "import, export and list the constituency's organisations", runOrg},
 		{"peer", "manage the peers this node polls: add, list, remove, poll", runPeer},
+		{"keys", "create, import or show the team's OpenPGP key (signs advisories, security.txt, notifications)", runKeys},
 		{"audit", "verify the audit log's hash chain", runAudit},
 		{"version", "print the version and exit", runVersion},
 	}

@@ -11,8 +11,10 @@ import (
 	"focal/internal/alert"
 	"focal/internal/app"
 	"focal/internal/config"
+	"focal/internal/csaf"
 	"focal/internal/demo"
 	"focal/internal/notify"
+	"focal/internal/store"
 )
 
 // demoMarker is the file that marks a data directory as a demo's, so demo
@@ -54,12 +56,21 @@ func runDemo(ctx context.Context, env Env, fs *flag.FlagSet, args []string) erro
 	}
 	cfg.SMTPRelay = config.Relay{Addr: sink.Addr, TLS: "none"}
 	logger := NewLogger(env.Stderr, cfg.LogFormat, cfg.LogLevel)
+	// The team key signs the demo's advisories; the app finds it in
+	// DATA/keys (as after focal keys init).
+	signer, err := demo.TeamKey(cfg.TeamKey, cfg.DataDir, cfg.TeamName, cfg.TeamEmail, cfg.TeamKeyPass)
+	if err != nil {
+		return err
+	}
 	a := app.New(cfg, logger)
 	var res demo.Result
 	a.Prepare = func(ctx context.Context, a *app.App) error {
 		var err error
-		res, err = demo.Seed(ctx, a.Store)
-		return err
+		if res, err = demo.Seed(ctx, a.Store); err != nil {
+			return err
+		}
+		return demo.SeedAdvisories(ctx, a.Store, store.PublishOptions{Signer: signer, TrackingPrefix: "CERT-DEMO",
+			Publisher: csaf.Publisher{Category: "coordinator", Name: cfg.TeamName, Namespace: "https://cert-demo.example", ContactDetails: "mailto:" + cfg.TeamEmail}})
 	}
 	if err := a.Run(ctx); err != nil {
 		return err

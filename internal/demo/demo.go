@@ -69,6 +69,8 @@ var logins = []Login{
 	{Role: focal.RoleHandler, Name: "handler", Password: "demo-handler-2026"},
 	{Role: focal.RoleAnalyst, Name: "analyst", Password: "demo-analyst-2026"},
 	{Role: focal.RoleAssessor, Name: "assessor", Password: "demo-assessor-2026"},
+	// A second assessor validates what the first answered.
+	{Role: focal.RoleAssessor, Name: "validator", Password: "demo-validator-2026"},
 	{Role: focal.RoleConstituent, Name: "telecom", Password: "demo-telecom-2026", Org: "Example Telecom"},
 	{Role: focal.RoleConstituent, Name: "bank", Password: "demo-bank-2026", Org: "Banque Centrale Exemple"},
 	// The machine account another focal point uses to read this one's
@@ -142,6 +144,9 @@ func Seed(ctx context.Context, st *store.Store) (Result, error) {
 		return res, err
 	}
 	if err := seedSharing(ctx, st, peerID); err != nil {
+		return res, err
+	}
+	if err := SeedAssessments(ctx, st); err != nil {
 		return res, err
 	}
 	if err := st.SetMeta(ctx, MarkerKey, time.Now().UTC().Format(time.RFC3339)); err != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"focal/internal/csaf/provider"
 	"focal/internal/federation"
 )
 
@@ -29,9 +30,15 @@ func TestOpenAPIMatchesRoutes(t *testing.T) {
 		}
 	}
 	routed := map[string]bool{}
-	// The peers and the push hint are served by package federation, on
-	// the same API.
-	for _, rt := range append((&API{}).Routes(), (&federation.API{}).Routes()...) {
+	// The peers and the push hint are served by package federation, and
+	// an advisory's approval by the CSAF provider, on the same API.
+	routes := append((&API{}).Routes(), (&federation.API{}).Routes()...)
+	for _, rt := range (&provider.Provider{}).Routes() {
+		if strings.HasPrefix(rt.Path, "/api/") {
+			routes = append(routes, rt)
+		}
+	}
+	for _, rt := range routes {
 		routed[rt.Pattern()] = true
 		if !documented[rt.Pattern()] {
 			t.Errorf("route %s is not in openapi.json", rt.Pattern())

@@ -99,11 +99,11 @@ func TestNav(t *testing.T) {
 		role string
 		want []string
 	}{
-		{"coordinator", []string{"Dashboard", "Incidents", "Quarantine", "SLA", "Events", "Notifications", "Feeds", "Sharing", "Focal points", "Organisations", "Change requests", "Users", "Audit log", "Account", "Report an incident"}},
-		{"handler", []string{"Dashboard", "Incidents", "Quarantine", "SLA", "Events", "Notifications", "Feeds", "Sharing", "Focal points", "Organisations", "Change requests", "Account", "Report an incident"}},
-		{"analyst", []string{"Dashboard", "Incidents", "SLA", "Events", "Feeds", "Sharing", "Focal points", "Organisations", "Change requests", "Account", "Report an incident"}},
-		{"assessor", []string{"Dashboard", "Sharing", "Focal points", "Organisations", "Change requests", "Account", "Report an incident"}},
-		{"constituent", []string{"Dashboard", "Incidents", "SLA", "Events", "Live", "Notifications", "My organisation", "Account", "Report an incident"}},
+		{"coordinator", []string{"Dashboard", "Incidents", "Quarantine", "SLA", "Events", "Notifications", "Feeds", "Advisories", "Sharing", "Focal points", "Organisations", "Change requests", "Assessments", "Users", "Audit log", "Account", "Report an incident"}},
+		{"handler", []string{"Dashboard", "Incidents", "Quarantine", "SLA", "Events", "Notifications", "Feeds", "Advisories", "Sharing", "Focal points", "Organisations", "Change requests", "Assessments", "Account", "Report an incident"}},
+		{"analyst", []string{"Dashboard", "Incidents", "SLA", "Events", "Feeds", "Advisories", "Sharing", "Focal points", "Organisations", "Change requests", "Assessments", "Account", "Report an incident"}},
+		{"assessor", []string{"Dashboard", "Advisories", "Sharing", "Focal points", "Organisations", "Change requests", "Assessments", "Account", "Report an incident"}},
+		{"constituent", []string{"Dashboard", "Incidents", "SLA", "Events", "Live", "Notifications", "Advisories", "My organisation", "Account", "Report an incident"}},
 		{"peer", []string{"Account", "Report an incident"}},
 	}
 	item := regexp.MustCompile(`<li><a href="[^"]*"(?: aria-current="page")?>([^<]+)</a></li>`)
