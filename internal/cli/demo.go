@@ -22,7 +22,7 @@ import (
 const demoMarker = ".focal-demo"
 
 func runDemo(ctx context.Context, env Env, fs *flag.FlagSet, args []string) error {
-	loader := config.Register(fs, "config", "addr", "data", "log-format", "log-level", "shutdown-timeout")
+	loader := config.Register(fs, "config", "addr", "data", "log-format", "log-level", "shutdown-timeout", "tls", "tls-cert", "tls-key")
 	cfg, err := parse(env, fs, args, loader)
 	if err != nil {
 		return err
