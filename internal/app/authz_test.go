@@ -216,6 +216,7 @@ var matrix = map[string]expect{
 	"GET /organisations/{id}/notify-policy":    with(ownContacts, expect{"anonymous": see}),
 	"POST /organisations/{id}/notify-policy":   with(ownContacts, expect{"coordinator": see, "constituent": see}),
 	"POST /organisations/{id}/change-requests": with(ownContacts, expect{"coordinator": see, "constituent": see}),
+	"POST /organisations/{id}/products":        with(ownContacts, expect{"coordinator": see, "constituent": see}),
 	"GET /change-requests":                     with(staffRead, expect{"anonymous": see, "constituent": ok, "constituent-other": ok}),
 	"POST /change-requests/{id}/decide":        with(coordinatorRW, expect{"coordinator": see}),
 	"POST /change-requests/{id}/withdraw":      with(ownContacts, expect{"coordinator": see, "constituent": see}),
@@ -570,6 +571,9 @@ func fixture(t *testing.T, st *store.Store, sys context.Context, rt server.Route
 		body = `{"targets":[{"severity":"high","acknowledge_minutes":60,"triage_minutes":120,"resolve_minutes":1440}]}`
 	case rt.Path == "/api/v1/incidents" && rt.Method == "POST":
 		body = fmt.Sprintf(`{"title":"Report %s","description":"phishing at hxxp://phish[.]example[.]net","classification":[{"class":"fraud","type":"phishing"}],"tlp":"AMBER"}`, unique)
+	case rt.Path == "/organisations/{id}/products":
+		path = strings.Replace(path, "{id}", fmt.Sprint(target.ID), 1)
+		body = "products=Example+Corp+%2F+Router+OS"
 	case rt.Path == "/organisations/{id}/contacts" || rt.Path == "/organisations/{id}/notify-policy" || rt.Path == "/organisations/{id}/change-requests":
 		path = strings.Replace(path, "{id}", fmt.Sprint(target.ID), 1)
 		switch {

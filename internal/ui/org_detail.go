@@ -18,6 +18,7 @@ type orgDetailPage struct {
 	// (a coordinator, or the organisation's own constituent).
 	MayContacts bool
 	Changes     changeSection
+	Products    productsSection
 }
 
 // networkRow is one of the organisation's networks with the other
@@ -49,9 +50,19 @@ func (h *handlers) orgDetail(w http.ResponseWriter, r *http.Request) {
 	h.orgDetailWith(w, r, id, http.StatusOK, nil)
 }
 
+// orgDetailWithProducts renders organisation id's page after a refused
+// products form, shown again with its error.
+func (h *handlers) orgDetailWithProducts(w http.ResponseWriter, r *http.Request, id int64, posted *productsSection) {
+	h.orgDetailPage(w, r, id, http.StatusBadRequest, nil, posted)
+}
+
 // orgDetailWith renders organisation id's page with status; posted, when
 // not nil, is a refused change request to show again.
 func (h *handlers) orgDetailWith(w http.ResponseWriter, r *http.Request, id int64, status int, posted *changeSection) {
+	h.orgDetailPage(w, r, id, status, posted, nil)
+}
+
+func (h *handlers) orgDetailPage(w http.ResponseWriter, r *http.Request, id int64, status int, posted *changeSection, products *productsSection) {
 	ctx := r.Context()
 	o, err := h.store.Organisation(ctx, id)
 	if err != nil {
@@ -77,6 +88,13 @@ func (h *handlers) orgDetailWith(w http.ResponseWriter, r *http.Request, id int6
 	}
 	if posted != nil {
 		page.Changes.Add, page.Changes.Remove, page.Changes.Note, page.Changes.Error = posted.Add, posted.Remove, posted.Note, posted.Error
+	}
+	if page.Products, err = h.productsSectionFor(r, id); err != nil {
+		h.error(w, r, err)
+		return
+	}
+	if products != nil {
+		page.Products.Text, page.Products.Error = products.Text, products.Error
 	}
 	var overlaps []overlapRow
 	if may(r, focal.ActionRead, focal.Resource{Kind: focal.KindLookup}) {

@@ -363,3 +363,29 @@ func TestLivePage(t *testing.T) {
 		t.Errorf("GET /live as handler = %d, want 403", r.status)
 	}
 }
+
+// TestPortalProducts: a constituent declares the products its
+// organisation runs (advisories about them then reach it); a malformed
+// line comes back with the reason, another organisation's form is not
+// found.
+func TestPortalProducts(t *testing.T) {
+	e := newEnv(t)
+	page := fmt.Sprintf("/organisations/%d", e.orgA.ID)
+	r := e.post(t, "constituent", page+"/products", url.Values{"products": {"Example Corp / Router OS\nno slash here"}})
+	if r.status != http.StatusBadRequest || !strings.Contains(r.body, `id="products-error"`) || !strings.Contains(r.body, "line 2") {
+		t.Errorf("POST a malformed products list = %d; want 400 naming line 2", r.status)
+	}
+	if r := e.post(t, "constituent-b", page+"/products", url.Values{"products": {"A / B"}}); r.status != http.StatusNotFound {
+		t.Errorf("POST products of another organisation = %d, want 404", r.status)
+	}
+	if r := e.post(t, "constituent", page+"/products", url.Values{"products": {"Example Corp / Router OS\nMailCo / *"}}); r.status != http.StatusSeeOther {
+		t.Fatalf("POST products = %d\n%s", r.status, r.body)
+	}
+	ps, err := e.st.OrgProducts(e.sys, e.orgA.ID)
+	if err != nil || len(ps) != 2 || ps[0].Vendor != "example corp" || ps[1].Product != "*" {
+		t.Errorf("declared products = %+v, %v", ps, err)
+	}
+	if r := e.get(t, "constituent", page); !strings.Contains(r.body, "mailco / *") {
+		t.Errorf("the organisation page does not list the declared products")
+	}
+}

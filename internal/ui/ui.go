@@ -195,6 +195,7 @@ func (u *UI) Routes() []server.Route {
 		r("GET", "/organisations/{id}/notify-policy", focal.KindContacts, update, h.policyEdit),
 		r("POST", "/organisations/{id}/notify-policy", focal.KindContacts, update, h.policyUpdate),
 		r("POST", "/organisations/{id}/change-requests", focal.KindChange, create, h.changeCreate),
+		r("POST", "/organisations/{id}/products", focal.KindContacts, update, h.orgProductsUpdate),
 		r("GET", "/change-requests", focal.KindChange, read, h.changeList),
 		r("POST", "/change-requests/{id}/decide", focal.KindChange, update, h.changeDecide),
 		r("POST", "/change-requests/{id}/withdraw", focal.KindChange, create, h.changeWithdraw),
