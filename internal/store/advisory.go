@@ -610,7 +610,8 @@ type concernedOrg struct {
 // concernedOrgs finds the organisations an advisory concerns: those that
 // declared an affected (or under investigation) product, matched on
 // vendor and product name without regard to case ("*" as the product
-// matches every product of the vendor), and those of linked incidents.
+// matches every product of the vendor), those of linked incidents, and
+// those the pipeline matched: with recent events naming one of its CVEs.
 func (s *Store) concernedOrgs(ctx context.Context, a *Advisory) ([]concernedOrg, error) {
 	reasons := map[int64]string{}
 	var order []int64
@@ -663,6 +664,32 @@ func (s *Store) concernedOrgs(ctx context.Context, a *Advisory) ([]concernedOrg,
 	}
 	if err := rows.Close(); err != nil {
 		return nil, err
+	}
+	// Matched by the pipeline: organisations with events of the last 30
+	// days that name one of the advisory's CVEs (scan feeds tag
+	// vulnerable hosts with them), never from TLP:RED events.
+	since := time.Now().AddDate(0, 0, -30).UnixMilli()
+	for _, v := range a.Body.Vulnerabilities {
+		if v.CVE == "" {
+			continue
+		}
+		rows, err := s.rdb.QueryContext(ctx, `SELECT eo.org_id, COUNT(*) FROM events e JOIN event_orgs eo ON eo.event_id = e.id
+			WHERE e.last_seen >= $1 AND e.tlp <> $2 AND LOWER(e.identifier) LIKE $3 GROUP BY eo.org_id ORDER BY eo.org_id`,
+			since, string(focal.TLPRed), "%"+strings.ToLower(v.CVE)+"%")
+		if err != nil {
+			return nil, fmt.Errorf("concerned organisations: %w", err)
+		}
+		for rows.Next() {
+			var id, n int64
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			note(id, fmt.Sprintf("%d events of the last 30 days name %s", n, v.CVE))
+		}
+		if err := rows.Close(); err != nil {
+			return nil, err
+		}
 	}
 	sys := focal.NewContextWithPrincipal(ctx, focal.System())
 	var out []concernedOrg

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
+	"time"
 
 	"focal/internal/csaf"
 	"focal/internal/focal"
@@ -314,6 +316,67 @@ func TestApproveIsAtomic(t *testing.T) {
 		review, err := s.Advisories(ctx, store.AdvisoryFilter{State: store.AdvisoryReview})
 		if err != nil || len(review) != 1 || review[0].Version != 0 || review[0].Body.TrackingID != "" {
 			t.Errorf("the failed advisory = %+v, %v; want still in review, untracked", review, err)
+		}
+	})
+}
+
+// TestAdvisoryConcernsPipelineMatches: an organisation whose recent events
+// name the advisory's CVE (a scan feed's tag) is concerned, with the
+// reason; a TLP:RED event does not count, nor an organisation without
+// such events.
+func TestAdvisoryConcernsPipelineMatches(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := sys()
+		scanned, red, quiet := sampleOrg("Scanned"), sampleOrg("Red"), sampleOrg("Quiet")
+		for _, o := range []*focal.Organisation{scanned, red, quiet} {
+			if err := s.CreateOrganisation(ctx, o); err != nil {
+				t.Fatal(err)
+			}
+		}
+		fd := &focal.FeedDef{Name: "scan", Format: "shadowserver", Confidence: 80}
+		if err := s.CreateFeed(ctx, fd); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now().UTC().Truncate(time.Millisecond)
+		b := &store.EventBatch{}
+		for i, c := range []struct {
+			org int64
+			tlp focal.TLP
+			id  string
+		}{{scanned.ID, focal.TLPAmber, "cve-2026-1111;router"}, {red.ID, focal.TLPRed, "CVE-2026-1111"}, {quiet.ID, focal.TLPAmber, "CVE-2025-0001"}} {
+			e := &focal.Event{Class: "vulnerable", Type: "vulnerable-system", Source: focal.Endpoint{IP: netip.AddrFrom4([4]byte{198, 51, 100, byte(i + 1)})},
+				Identifier: c.id, Feed: "scan", TLP: c.tlp, Confidence: 80, Count: 1, SourceTime: now, ObservedTime: now, FirstSeen: now, LastSeen: now, Orgs: []int64{c.org}}
+			b.Rows = append(b.Rows, store.EventRow{Key: [16]byte{byte(i + 1)}, FeedID: fd.ID, E: e})
+		}
+		if _, err := s.CommitEvents(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+		hank, ana := &focal.User{Name: "hank", Role: focal.RoleHandler}, &focal.User{Name: "ana", Role: focal.RoleAnalyst}
+		for _, u := range []*focal.User{hank, ana} {
+			if err := s.CreateUser(ctx, u, ""); err != nil {
+				t.Fatal(err)
+			}
+		}
+		a := draftAdvisory(focal.TLPClear)
+		if err := s.CreateAdvisory(asUser(hank), a); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.SubmitAdvisory(asUser(hank), a.ID); err != nil {
+			t.Fatal(err)
+		}
+		opts := store.PublishOptions{Signer: testSigner, Publisher: testPublisher, TrackingPrefix: "TEST",
+			Message: func(o *focal.Organisation, to []string, adv *store.Advisory, d *store.PublishedDocument) (*store.Notification, error) {
+				return &store.Notification{Reference: fmt.Sprintf("adv-%d-%d", adv.ID, o.ID), Recipients: to, Subject: adv.Body.Title, Raw: []byte("Subject: x\r\n\r\nbody")}, nil
+			}}
+		if _, err := s.ApproveAdvisory(asUser(ana), a.ID, opts); err != nil {
+			t.Fatal(err)
+		}
+		orgs, err := s.AdvisoryOrganisations(asUser(hank), a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(orgs) != 1 || orgs[0].OrgID != scanned.ID || !strings.Contains(orgs[0].Reason, "CVE-2026-1111") {
+			t.Errorf("concerned organisations = %+v, want Scanned alone, for its events naming CVE-2026-1111", orgs)
 		}
 	})
 }
