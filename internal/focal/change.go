@@ -140,21 +140,12 @@ func ParseHoldings(field, text string) (Holdings, error) {
 	var h Holdings
 	items := strings.FieldsFunc(text, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
 	for i, it := range items {
-		if p, err := netip.ParsePrefix(it); err == nil {
+		if p, err := ParsePrefix(it); err == nil {
 			h.Networks = append(h.Networks, p)
 			continue
 		}
-		if a, err := netip.ParseAddr(it); err == nil {
-			h.Networks = append(h.Networks, netip.PrefixFrom(a, a.BitLen()))
-			continue
-		}
-		digits := strings.TrimPrefix(strings.ToUpper(it), "AS")
-		if digits != "" && strings.Trim(digits, "0123456789") == "" {
-			var n uint64
-			if _, err := fmt.Sscan(digits, &n); err != nil || n > 4294967295 {
-				return Holdings{}, FieldErrorf(field, "item %d: %q is not an AS number", i+1, it)
-			}
-			h.ASNs = append(h.ASNs, uint32(n))
+		if a, err := ParseASN(it); err == nil {
+			h.ASNs = append(h.ASNs, a)
 			continue
 		}
 		d := strings.TrimSuffix(strings.ToLower(it), ".")
